@@ -1,0 +1,115 @@
+//! A risk certificate: the Monte Carlo term, the union-bound ledger and the bound, put together.
+//!
+//! $$\hat e^{+} = \mathrm{kl}^{-1}_{\uparrow}\bigl(\hat e, \ln(2/\delta')/m\bigr),\qquad
+//! \text{bound} = \mathrm{kl}^{-1}_{\uparrow}\Bigl(\hat e^{+},
+//! \frac{\mathrm{KL}(Q\|P) + \sum_k \text{cost}_k + \ln(2\sqrt n/\delta)}{n}\Bigr),$$
+//! which holds with probability at least $1 - \delta - \delta'$ (the other kinds replace the outer
+//! inverse by their own formula).
+
+use serde::{Deserialize, Serialize};
+
+use crate::union::{Charge, Ledger};
+use crate::{BoundInputs, BoundKind, Error, McTerm, Result};
+
+/// Every quantity a certificate is computed from, and the result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Certificate {
+    /// The bound's kind (`kl`, `mcallester`, `quad`, `lambda`, `catoni`).
+    pub kind: String,
+    /// The estimate $\hat e$ of the empirical risk.
+    pub emp_risk: f64,
+    /// $\hat e^{+}$, equal to `emp_risk` when no Monte Carlo term is paid.
+    pub emp_risk_upper: f64,
+    /// m, when the empirical risk was estimated by sampling.
+    pub mc_samples: Option<u64>,
+    /// δ′, when the empirical risk was estimated by sampling.
+    pub delta_mc: Option<f64>,
+    /// KL(Q‖P) in nats.
+    pub kl: f64,
+    /// n = |S_bound|.
+    pub n: u64,
+    /// δ.
+    pub delta: f64,
+    /// Each union-bound charge, with its reason (including the bound's own grid, if any).
+    pub charges: Vec<Charge>,
+    /// Their total in nats.
+    pub union_cost_nats: f64,
+    /// λ or C, for the grid bounds.
+    pub parameter: Option<f64>,
+    /// The certified upper bound on the risk of Q.
+    pub bound: f64,
+}
+
+impl Certificate {
+    /// Computes the certificate.
+    ///
+    /// `inputs.emp_risk()` is the estimate $\hat e$; `mc` says how it was sampled (None when it is
+    /// exact); `ledger` holds the charges paid for choices made on the bound set.
+    ///
+    /// # Errors
+    /// δ + δ′ ≥ 1.
+    pub fn compute(
+        inputs: &BoundInputs,
+        mc: Option<McTerm>,
+        kind: &BoundKind,
+        ledger: &Ledger,
+    ) -> Result<Self> {
+        let delta_mc = mc.map(|m| m.delta_mc());
+        let total = inputs.delta() + delta_mc.unwrap_or(0.0);
+        if total >= 1.0 {
+            return Err(Error::ConfidenceBudget { total });
+        }
+        let emp_risk_upper = match mc {
+            Some(term) => term.upper(inputs.emp_risk())?,
+            None => inputs.emp_risk(),
+        };
+        let paid = inputs.with_emp_risk(emp_risk_upper).with_extra_nats(ledger.total_nats());
+        let risk = kind.evaluate(&paid);
+        let mut charges = ledger.charges().to_vec();
+        charges.extend(risk.charge);
+        Ok(Self {
+            kind: kind.name().to_owned(),
+            emp_risk: inputs.emp_risk(),
+            emp_risk_upper,
+            mc_samples: mc.map(|m| m.samples()),
+            delta_mc,
+            kl: inputs.kl(),
+            n: inputs.n(),
+            delta: inputs.delta(),
+            union_cost_nats: charges.iter().fold(0.0, |total, c| total + c.cost_nats),
+            charges,
+            parameter: risk.parameter,
+            bound: risk.value,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mc_term_and_the_ledger_are_paid() {
+        let inputs = BoundInputs::new(0.024, 400.0, 30_000, 0.025).unwrap();
+        let plain = Certificate::compute(&inputs, None, &BoundKind::Kl, &Ledger::new()).unwrap();
+        let mc = McTerm::new(1_000, 0.01).unwrap();
+        let sampled = Certificate::compute(&inputs, Some(mc), &BoundKind::Kl, &Ledger::new()).unwrap();
+        let mut ledger = Ledger::new();
+        ledger.pay(Charge::choice("prior scale", 8).unwrap());
+        let charged = Certificate::compute(&inputs, Some(mc), &BoundKind::Kl, &ledger).unwrap();
+        assert!(plain.bound < sampled.bound && sampled.bound < charged.bound);
+        assert!(sampled.emp_risk_upper > 0.024);
+        assert!((plain.emp_risk_upper - 0.024).abs() < 1e-300);
+        assert!((charged.union_cost_nats - 8f64.ln()).abs() < 1e-15);
+    }
+
+    #[test]
+    fn the_confidence_budget_must_leave_room() {
+        let inputs = BoundInputs::new(0.1, 1.0, 100, 0.6).unwrap();
+        let mc = McTerm::new(10, 0.5).unwrap();
+        assert!(matches!(
+            Certificate::compute(&inputs, Some(mc), &BoundKind::Kl, &Ledger::new()),
+            Err(Error::ConfidenceBudget { .. })
+        ));
+    }
+}

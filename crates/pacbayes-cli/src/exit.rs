@@ -1,0 +1,51 @@
+//! Exit statuses and one-line error messages.
+
+use std::process::ExitCode;
+
+/// An error caused by the user's input (exit status 2), with a message that says what was expected.
+#[derive(Debug)]
+pub(crate) struct UsageError(pub(crate) String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// True when some error in the chain was caused by the input rather than by the program.
+fn caused_by_input(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| cause.is::<UsageError>() || cause.is::<pacbayes_bounds::Error>())
+}
+
+/// Prints `error: …` on one line and returns 2 for input errors, 1 otherwise.
+pub(crate) fn failure(err: &anyhow::Error) -> ExitCode {
+    eprintln!("error: {}", one_line(&format!("{err:#}")));
+    if caused_by_input(err) { ExitCode::from(2) } else { ExitCode::from(1) }
+}
+
+/// Help and version go to stdout with status 0; every parse error becomes one line with status 2.
+pub(crate) fn clap_error(err: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        print!("{err}");
+        return ExitCode::SUCCESS;
+    }
+    if err.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        eprint!("{err}");
+        return ExitCode::from(2);
+    }
+    let text = err.to_string();
+    let kept: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .collect();
+    eprintln!("{}", one_line(&kept.join(" ")));
+    ExitCode::from(2)
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
