@@ -158,9 +158,9 @@ fn geometric(lo: f64, hi: f64, count: usize) -> Vec<f64> {
     (0..count).map(|i| lo * (ratio * i as f64).exp()).collect()
 }
 
-/// Rounds a computed bound outward by 8 ulps and caps it at 1.
+/// Rounds a computed closed-form bound outward (8ε relative) and caps it at 1.
 fn outward(x: f64) -> f64 {
-    (x + 8.0 * f64::EPSILON * x.abs()).min(1.0)
+    crate::check::round_up(x).min(1.0)
 }
 
 /// $\mathrm{kl}^{-1}_{\uparrow}(\hat r, B)$.

@@ -47,6 +47,11 @@ pub(crate) fn positive(name: &'static str, x: f64) -> Result<f64> {
     }
 }
 
+/// `x` moved up by 8ε relative: covers the rounding error of a short sum of non-negative terms.
+pub(crate) fn round_up(x: f64) -> f64 {
+    x + 8.0 * f64::EPSILON * x.abs()
+}
+
 /// A count ≥ 1.
 pub(crate) fn count(name: &'static str, n: u64) -> Result<u64> {
     if n == 0 { Err(Error::ZeroCount { name }) } else { Ok(n) }

@@ -19,6 +19,11 @@
 //! All inputs are checked on entry: NaN, a probability outside [0, 1], a negative KL, n = 0 or a
 //! δ ∉ (0, 1) is an [`Error`] naming the argument, never a panic or a silent value.
 
+/// The Rust examples of the workspace README, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeExamples;
+
 mod bound;
 mod certificate;
 mod check;

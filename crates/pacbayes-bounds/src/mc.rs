@@ -39,9 +39,9 @@ impl McTerm {
         self.delta_mc
     }
 
-    /// $\ln(2/\delta')/m$.
+    /// $\ln(2/\delta')/m$, rounded upward (8ε over its < 4ε of rounding error).
     pub fn complexity(&self) -> f64 {
-        (2.0 / self.delta_mc).ln() / self.samples as f64
+        crate::check::round_up((2.0 / self.delta_mc).ln() / self.samples as f64)
     }
 
     /// $\hat e^{+}$ for an estimate $\hat e \in [0, 1]$.
