@@ -67,6 +67,34 @@ impl BoundKind {
         })
     }
 
+    /// The kind of that name with the given grid (None: the default grid); a grid given to a kind
+    /// that has none is an error.
+    ///
+    /// # Errors
+    /// An unknown name, a grid outside its domain, or a grid for `kl`, `mcallester` or `quad`.
+    pub fn with_grid(name: &str, grid: Option<Vec<f64>>) -> Result<Self> {
+        match (name, grid) {
+            ("lambda", Some(g)) => Ok(Self::Lambda(Grid::lambda(g)?)),
+            ("catoni", Some(g)) => Ok(Self::Catoni(Grid::catoni(g)?)),
+            (_, Some(_)) if Self::from_name(name).is_some() => {
+                Err(Error::Inconsistent { reason: format!("the {name} bound takes no grid") })
+            }
+            (_, _) => Self::from_name(name).ok_or_else(|| Error::Inconsistent {
+                reason: format!(
+                    "unknown bound kind {name:?}: expected kl, mcallester, quad, lambda or catoni"
+                ),
+            }),
+        }
+    }
+
+    /// The grid of λ or C, for the kinds that have one.
+    pub fn grid(&self) -> Option<&Grid> {
+        match self {
+            Self::Lambda(g) | Self::Catoni(g) => Some(g),
+            _ => None,
+        }
+    }
+
     /// Evaluates the bound.
     pub fn evaluate(&self, inputs: &BoundInputs) -> RiskBound {
         match self {

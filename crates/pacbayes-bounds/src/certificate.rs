@@ -30,12 +30,16 @@ pub struct Certificate {
     pub n: u64,
     /// δ.
     pub delta: f64,
-    /// Each union-bound charge, with its reason (including the bound's own grid, if any).
+    /// Each union-bound charge paid for choices made on the bound set, with its reason.
     pub charges: Vec<Charge>,
-    /// Their total in nats.
-    pub union_cost_nats: f64,
-    /// λ or C, for the grid bounds.
+    /// The grid of λ or C, for the grid bounds.
+    pub grid: Option<Vec<f64>>,
+    /// λ or C chosen from `grid`.
     pub parameter: Option<f64>,
+    /// The charge for that choice.
+    pub grid_charge: Option<Charge>,
+    /// Every charge in nats: `charges` and `grid_charge`.
+    pub union_cost_nats: f64,
     /// The certified upper bound on the risk of Q.
     pub bound: f64,
 }
@@ -65,8 +69,7 @@ impl Certificate {
         };
         let paid = inputs.with_emp_risk(emp_risk_upper).with_extra_nats(ledger.total_nats());
         let risk = kind.evaluate(&paid);
-        let mut charges = ledger.charges().to_vec();
-        charges.extend(risk.charge);
+        let grid_cost = risk.charge.as_ref().map_or(0.0, |c| c.cost_nats);
         Ok(Self {
             kind: kind.name().to_owned(),
             emp_risk: inputs.emp_risk(),
@@ -76,11 +79,61 @@ impl Certificate {
             kl: inputs.kl(),
             n: inputs.n(),
             delta: inputs.delta(),
-            union_cost_nats: charges.iter().fold(0.0, |total, c| total + c.cost_nats),
-            charges,
+            charges: ledger.charges().to_vec(),
+            grid: kind.grid().map(|g| g.values().to_vec()),
             parameter: risk.parameter,
+            grid_charge: risk.charge,
+            union_cost_nats: ledger.total_nats() + grid_cost,
             bound: risk.value,
         })
+    }
+
+    /// Recomputes the certificate from its recorded inputs and checks every derived quantity.
+    ///
+    /// # Errors
+    /// An input outside its domain, or [`Error::Mismatch`] naming the first field whose recorded
+    /// value differs from the recomputed one by more than $10^{-12}$ (relative), or a bound below
+    /// the empirical risk it bounds.
+    pub fn verify(&self) -> Result<()> {
+        let inputs = BoundInputs::new(self.emp_risk, self.kl, self.n, self.delta)?;
+        let mc = match (self.mc_samples, self.delta_mc) {
+            (Some(m), Some(d)) => Some(McTerm::new(m, d)?),
+            (None, None) => None,
+            _ => {
+                return Err(Error::Inconsistent {
+                    reason: "mc_samples and delta_mc must be given together".into(),
+                });
+            }
+        };
+        let kind = BoundKind::with_grid(&self.kind, self.grid.clone())?;
+        let ledger: Ledger = self
+            .charges
+            .iter()
+            .cloned()
+            .map(|c| Charge::nats(c.reason, c.cost_nats))
+            .collect::<Result<_>>()?;
+        let again = Self::compute(&inputs, mc, &kind, &ledger)?;
+        for (field, recorded, recomputed) in [
+            ("emp_risk_upper", self.emp_risk_upper, again.emp_risk_upper),
+            ("union_cost_nats", self.union_cost_nats, again.union_cost_nats),
+            ("parameter", self.parameter.unwrap_or(0.0), again.parameter.unwrap_or(0.0)),
+            ("bound", self.bound, again.bound),
+        ] {
+            if !((recorded - recomputed).abs() <= 1e-12 * recomputed.abs().max(1e-300)) {
+                return Err(Error::Mismatch { field, recorded, recomputed });
+            }
+        }
+        if self.grid_charge != again.grid_charge {
+            return Err(Error::Inconsistent {
+                reason: "grid_charge differs from the charge for the grid".into(),
+            });
+        }
+        if !(self.emp_risk <= self.emp_risk_upper && self.emp_risk_upper <= self.bound) {
+            return Err(Error::Inconsistent {
+                reason: "the bound must not lie below the empirical risk".into(),
+            });
+        }
+        Ok(())
     }
 }
 
@@ -101,6 +154,34 @@ mod tests {
         assert!(sampled.emp_risk_upper > 0.024);
         assert!((plain.emp_risk_upper - 0.024).abs() < 1e-300);
         assert!((charged.union_cost_nats - 8f64.ln()).abs() < 1e-15);
+        for cert in [plain, sampled, charged] {
+            cert.verify().unwrap();
+        }
+    }
+
+    #[test]
+    fn verify_rejects_tampering() {
+        let inputs = BoundInputs::new(0.05, 100.0, 10_000, 0.025).unwrap();
+        let mc = Some(McTerm::new(1_000, 0.01).unwrap());
+        let kind = BoundKind::from_name("lambda").unwrap();
+        let cert = Certificate::compute(&inputs, mc, &kind, &Ledger::new()).unwrap();
+        cert.verify().unwrap();
+        let tamper: [fn(&mut Certificate); 9] = [
+            |c| c.bound *= 0.999,
+            |c| c.n += 1,
+            |c| c.kl -= 1.0,
+            |c| c.emp_risk_upper = c.emp_risk,
+            |c| c.delta = 1.5,
+            |c| c.mc_samples = None,
+            |c| c.union_cost_nats = 0.0,
+            |c| c.grid = Some(vec![1.0]),
+            |c| c.kind = "kl".into(),
+        ];
+        for (i, t) in tamper.iter().enumerate() {
+            let mut bad = cert.clone();
+            t(&mut bad);
+            assert!(bad.verify().is_err(), "tampering {i} went unnoticed");
+        }
     }
 
     #[test]

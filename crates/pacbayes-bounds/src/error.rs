@@ -45,6 +45,22 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// A recorded quantity that does not match its recomputation.
+    #[error("{field}: recorded {recorded}, recomputed {recomputed}")]
+    Mismatch {
+        /// The field.
+        field: &'static str,
+        /// The value recorded.
+        recorded: f64,
+        /// The value recomputed from the recorded inputs.
+        recomputed: f64,
+    },
+    /// Quantities that contradict each other.
+    #[error("{reason}")]
+    Inconsistent {
+        /// What contradicts what.
+        reason: String,
+    },
 }
 
 /// The result type of this crate.
