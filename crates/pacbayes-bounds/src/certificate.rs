@@ -119,7 +119,8 @@ impl Certificate {
             ("parameter", self.parameter.unwrap_or(0.0), again.parameter.unwrap_or(0.0)),
             ("bound", self.bound, again.bound),
         ] {
-            if !((recorded - recomputed).abs() <= 1e-12 * recomputed.abs().max(1e-300)) {
+            let close = (recorded - recomputed).abs() <= 1e-12 * recomputed.abs().max(1e-300);
+            if !close {
                 return Err(Error::Mismatch { field, recorded, recomputed });
             }
         }
@@ -128,7 +129,8 @@ impl Certificate {
                 reason: "grid_charge differs from the charge for the grid".into(),
             });
         }
-        if !(self.emp_risk <= self.emp_risk_upper && self.emp_risk_upper <= self.bound) {
+        let ordered = self.emp_risk <= self.emp_risk_upper && self.emp_risk_upper <= self.bound;
+        if !ordered {
             return Err(Error::Inconsistent {
                 reason: "the bound must not lie below the empirical risk".into(),
             });
