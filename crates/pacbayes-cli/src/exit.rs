@@ -16,7 +16,13 @@ impl std::error::Error for UsageError {}
 
 /// True when some error in the chain was caused by the input rather than by the program.
 fn caused_by_input(err: &anyhow::Error) -> bool {
-    err.chain().any(|cause| cause.is::<UsageError>() || cause.is::<pacbayes_bounds::Error>())
+    err.chain().any(|cause| {
+        cause.is::<UsageError>()
+            || cause.is::<pacbayes_bounds::Error>()
+            || cause.downcast_ref::<pacbayes_data::Error>().is_some_and(pacbayes_data::Error::is_input)
+            || cause.downcast_ref::<pacbayes_prior::Error>().is_some_and(pacbayes_prior::Error::is_input)
+            || cause.downcast_ref::<pacbayes_nn::Error>().is_some_and(pacbayes_nn::Error::is_input)
+    })
 }
 
 /// Prints `error: …` on one line and returns 2 for input errors, 1 otherwise.

@@ -6,7 +6,9 @@
 mod args;
 mod cli;
 mod commands;
+mod config;
 mod exit;
+mod progress;
 
 use std::process::ExitCode;
 

@@ -3,7 +3,7 @@
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use pacbayes_bounds::{
-    BoundInputs, BoundKind, Certificate, Charge, Grid, Ledger, McTerm, kl_inv_lower, kl_inv_upper,
+    BoundInputs, BoundKind, Certificate, Charge, Ledger, McTerm, kl_inv_lower, kl_inv_upper,
 };
 
 use crate::args;
@@ -87,16 +87,7 @@ fn certify(a: &CertifyArgs) -> Result<Certificate> {
         Some(m) => Some(McTerm::new(m, a.delta_mc.unwrap_or(0.01))?),
         None => None,
     };
-    let kind = match (a.kind.as_str(), &a.grid) {
-        ("lambda", Some(g)) => BoundKind::Lambda(Grid::lambda(g.clone())?),
-        ("catoni", Some(g)) => BoundKind::Catoni(Grid::catoni(g.clone())?),
-        (_, Some(_)) => {
-            return Err(
-                crate::exit::UsageError("--grid applies only to --kind lambda or catoni".into()).into()
-            );
-        }
-        (name, None) => BoundKind::from_name(name).expect("clap restricts the names"),
-    };
+    let kind = BoundKind::with_grid(&a.kind, a.grid.clone())?;
     let mut ledger = Ledger::new();
     if a.union_cost_nats > 0.0 {
         ledger.pay(Charge::nats("declared with --union-cost-nats", a.union_cost_nats)?);
@@ -118,7 +109,7 @@ fn print_text(c: &Certificate) {
     println!("  n:               {}", c.n);
     println!("  delta:           {}", c.delta);
     println!("  union_cost_nats: {:.6}", c.union_cost_nats);
-    for charge in &c.charges {
+    for charge in c.charges.iter().chain(&c.grid_charge) {
         println!("    {charge}");
     }
     if let Some(p) = c.parameter {

@@ -1,0 +1,284 @@
+//! `pacbayes prior`: fit (or build) a prior on S_prior and save it.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use candle_core::Device;
+use clap::Args;
+use pacbayes_data::{DatasetSpec, Split, SplitConfig, TabularOptions};
+use pacbayes_nn::{Architecture, Network};
+use pacbayes_prior::{
+    DataFree, FromFile, Learnt, LearntSettings, Prior, PriorRecord, SavedPrior, ScaleChoice, error_rate,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::config;
+use crate::exit::UsageError;
+use crate::progress::EpochProgress;
+
+/// Every setting of `pacbayes prior`, as in a TOML configuration file; flags override it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct PriorConfig {
+    /// mnist, binary-mnist, idx:DIR, csv:FILE or parquet:FILE.
+    pub(crate) dataset: String,
+    /// The label column of a table.
+    pub(crate) label_column: String,
+    /// fcn, cnn, fcn-binary or linear.
+    pub(crate) architecture: String,
+    /// learnt, data-free or from-file.
+    pub(crate) kind: String,
+    /// The checkpoint of a from-file prior.
+    pub(crate) from: Option<PathBuf>,
+    /// α: the fraction of the training set given to S_prior.
+    pub(crate) prior_fraction: f64,
+    /// The fraction of S_prior kept for early stopping.
+    pub(crate) validation_fraction: f64,
+    /// Seed of the split, the initialization, the example order and dropout.
+    pub(crate) seed: u64,
+    /// The prior scale σ₀.
+    pub(crate) sigma0: f64,
+    /// The grid σ₀ is chosen from (its ln K is paid); empty: σ₀ alone.
+    pub(crate) scale_grid: Vec<f64>,
+    /// ERM settings of a learnt prior.
+    pub(crate) training: Training,
+}
+
+/// The `[training]` table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct Training {
+    pub(crate) epochs: usize,
+    pub(crate) batch_size: usize,
+    pub(crate) learning_rate: f64,
+    pub(crate) momentum: f64,
+    pub(crate) dropout: f64,
+    pub(crate) patience: usize,
+}
+
+impl Default for PriorConfig {
+    fn default() -> Self {
+        let l = LearntSettings::default();
+        Self {
+            dataset: "mnist".into(),
+            label_column: "label".into(),
+            architecture: "fcn".into(),
+            kind: "learnt".into(),
+            from: None,
+            prior_fraction: 0.5,
+            validation_fraction: 0.1,
+            seed: 0,
+            sigma0: l.sigma0,
+            scale_grid: Vec::new(),
+            training: Training::default(),
+        }
+    }
+}
+
+impl Default for Training {
+    fn default() -> Self {
+        let l = LearntSettings::default();
+        Self {
+            epochs: l.epochs,
+            batch_size: l.batch_size,
+            learning_rate: l.learning_rate,
+            momentum: l.momentum,
+            dropout: l.dropout,
+            patience: l.patience,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PriorArgs {
+    /// A TOML file with any of the settings below (flags override it).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// The folder to create (it must not exist).
+    #[arg(long)]
+    out: PathBuf,
+    /// mnist, binary-mnist, idx:DIR, csv:FILE or parquet:FILE.
+    #[arg(long)]
+    dataset: Option<String>,
+    /// fcn, cnn, fcn-binary or linear.
+    #[arg(long)]
+    architecture: Option<String>,
+    /// learnt, data-free or from-file.
+    #[arg(long)]
+    kind: Option<String>,
+    /// The checkpoint of a from-file prior.
+    #[arg(long)]
+    from: Option<PathBuf>,
+    /// α ∈ [0, 1): fraction of the training set given to S_prior.
+    #[arg(long)]
+    prior_fraction: Option<f64>,
+    /// Fraction of S_prior kept for early stopping.
+    #[arg(long)]
+    validation_fraction: Option<f64>,
+    /// Seed of every random choice.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// The prior scale σ₀.
+    #[arg(long)]
+    sigma0: Option<f64>,
+    /// The grid σ₀ is chosen from, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    scale_grid: Option<Vec<f64>>,
+    /// Maximum epochs of ERM.
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Examples per SGD step.
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// SGD learning rate.
+    #[arg(long)]
+    learning_rate: Option<f64>,
+    /// SGD momentum.
+    #[arg(long)]
+    momentum: Option<f64>,
+    /// Dropout rate.
+    #[arg(long)]
+    dropout: Option<f64>,
+    /// Epochs without improvement before stopping (0: never).
+    #[arg(long)]
+    patience: Option<usize>,
+}
+
+impl PriorArgs {
+    fn resolve(&self) -> Result<PriorConfig> {
+        let mut c: PriorConfig = config::read_or_default(self.config.as_deref())?;
+        macro_rules! set {
+            ($($field:ident).+ = $flag:ident) => {
+                if let Some(v) = &self.$flag {
+                    c.$($field).+ = v.clone();
+                }
+            };
+        }
+        set!(dataset = dataset);
+        set!(architecture = architecture);
+        set!(kind = kind);
+        set!(prior_fraction = prior_fraction);
+        set!(validation_fraction = validation_fraction);
+        set!(seed = seed);
+        set!(sigma0 = sigma0);
+        set!(scale_grid = scale_grid);
+        set!(training.epochs = epochs);
+        set!(training.batch_size = batch_size);
+        set!(training.learning_rate = learning_rate);
+        set!(training.momentum = momentum);
+        set!(training.dropout = dropout);
+        set!(training.patience = patience);
+        if self.from.is_some() {
+            c.from.clone_from(&self.from);
+        }
+        Ok(c)
+    }
+}
+
+pub(crate) fn run(args: PriorArgs) -> Result<()> {
+    let config = args.resolve()?;
+    if args.out.exists() {
+        return Err(UsageError(format!(
+            "{} exists already; choose another output folder",
+            args.out.display()
+        ))
+        .into());
+    }
+    let summary = fit_and_save(&config, &args.out)?;
+    println!("{summary}");
+    Ok(())
+}
+
+/// Builds the prior that `config` describes, saves it into `out`, and returns a one-line summary.
+pub(crate) fn fit_and_save(config: &PriorConfig, out: &Path) -> Result<String> {
+    let device = Device::Cpu;
+    let spec: DatasetSpec = config.dataset.parse()?;
+    let tabular = TabularOptions { label_column: config.label_column.clone(), ..TabularOptions::default() };
+    let data = spec.load(&tabular)?;
+    let architecture = Architecture::for_data(
+        &config.architecture,
+        data.train.n_features(),
+        data.train.n_classes() as usize,
+    )?;
+    let scale = if config.scale_grid.is_empty() {
+        ScaleChoice::fixed(config.sigma0)?
+    } else {
+        ScaleChoice::from_grid(config.sigma0, config.scale_grid.clone())?
+    };
+    let test = data.test;
+    let split_config = SplitConfig::new(config.prior_fraction, config.seed)?
+        .with_validation_fraction(if config.kind == "learnt" { config.validation_fraction } else { 0.0 })?;
+    let split = Split::new(data.train, split_config)?;
+    let (weights, mut record) = match config.kind.as_str() {
+        "learnt" => {
+            let t = &config.training;
+            let settings = LearntSettings {
+                epochs: t.epochs,
+                batch_size: t.batch_size,
+                learning_rate: t.learning_rate,
+                momentum: t.momentum,
+                dropout: t.dropout,
+                patience: t.patience,
+                seed: config.seed,
+                sigma0: config.sigma0,
+                scale_grid: config.scale_grid.clone(),
+            }
+            .check()?;
+            let mut progress = EpochProgress::new("prior", t.epochs);
+            let prior = Learnt::fit(
+                architecture,
+                &settings,
+                split.prior(),
+                split.validation(),
+                &device,
+                &mut progress,
+            )?;
+            progress.finish();
+            let mut record = PriorRecord::describe("learnt", &prior, architecture);
+            record.fit = Some(prior.record().clone());
+            (prior.weights(architecture, &device)?, record)
+        }
+        "data-free" => {
+            let prior = DataFree::new(scale, config.seed);
+            (prior.weights(architecture, &device)?, PriorRecord::describe("data-free", &prior, architecture))
+        }
+        "from-file" => {
+            let path =
+                config.from.clone().ok_or_else(|| UsageError("kind = from-file needs --from FILE".into()))?;
+            let prior = FromFile::new(path, Some(scale));
+            (prior.weights(architecture, &device)?, PriorRecord::describe("from-file", &prior, architecture))
+        }
+        other => {
+            return Err(UsageError(format!(
+                "kind = {other:?} is invalid: expected learnt, data-free or from-file"
+            ))
+            .into());
+        }
+    };
+    record.seed = Some(config.seed);
+    record.split = (config.kind == "learnt").then(|| serde_json::to_value(split.manifest())).transpose()?;
+    let net = Network::from_prior(&weights)?;
+    let test_error = error_rate(&net, test_batches(&test), &device)?;
+    record.mean_test_error = Some(test_error);
+    SavedPrior::save(out, &weights, &record)
+        .with_context(|| format!("saving the prior into {}", out.display()))?;
+    Ok(format!(
+        "prior saved in {}: {}; mean network test error {:.2}%, union cost {:.3} nats",
+        out.display(),
+        record.description,
+        100.0 * test_error,
+        record.union_cost_nats
+    ))
+}
+
+fn test_batches(test: &pacbayes_data::Dataset) -> impl Iterator<Item = pacbayes_data::Batch> + '_ {
+    let n = test.len();
+    (0..n).step_by(1000).map(move |start| {
+        let end = (start + 1000).min(n);
+        pacbayes_data::Batch {
+            features: test.features()[start * test.n_features()..end * test.n_features()].to_vec(),
+            labels: test.labels()[start..end].to_vec(),
+            shape: test.shape().to_vec(),
+        }
+    })
+}

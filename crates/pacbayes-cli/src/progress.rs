@@ -1,0 +1,58 @@
+//! Progress on the terminal: a bar over each epoch's steps and one line per epoch, on stderr.
+
+use indicatif::{ProgressBar, ProgressStyle};
+use pacbayes_prior::{EpochRecord, FitObserver};
+
+/// A progress bar for a training stage, with a summary line after each epoch.
+pub(crate) struct EpochProgress {
+    bar: ProgressBar,
+    stage: &'static str,
+    epochs: usize,
+}
+
+impl EpochProgress {
+    pub(crate) fn new(stage: &'static str, epochs: usize) -> Self {
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{prefix} {msg} [{bar:30}] {pos}/{len} steps, {elapsed} (eta {eta})",
+            )
+            .expect("a valid template")
+            .progress_chars("=> "),
+        );
+        bar.set_prefix(stage);
+        Self { bar, stage, epochs }
+    }
+
+    /// A line above the bar (or on stderr when there is no terminal).
+    pub(crate) fn line(&self, text: String) {
+        if self.bar.is_hidden() { eprintln!("{text}") } else { self.bar.println(text) }
+    }
+
+    pub(crate) fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl FitObserver for EpochProgress {
+    fn step(&mut self, epoch: usize, step: usize, steps: usize) {
+        if step == 1 {
+            self.bar.set_length(steps as u64);
+            self.bar.set_message(format!("epoch {epoch}/{}", self.epochs));
+        }
+        self.bar.set_position(step as u64);
+    }
+
+    fn epoch(&mut self, r: &EpochRecord) {
+        let validation =
+            r.validation_error.map_or(String::new(), |v| format!(", validation error {:.2}%", 100.0 * v));
+        self.line(format!(
+            "{} epoch {:>3}: loss {:.4}, train error {:.2}%{validation}, {:.1} s",
+            self.stage,
+            r.epoch,
+            r.train_loss,
+            100.0 * r.train_error,
+            r.seconds
+        ));
+    }
+}

@@ -1,0 +1,167 @@
+//! `pacbayes prior` run as a user would, on a small CSV table (MNIST runs are in experiments/).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn pacbayes(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pacbayes")).args(args).output().expect("the binary runs")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pacbayes-prior-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch directory");
+    dir
+}
+
+/// Two well-separated classes in 3 features: a linear prior learns them in a few epochs.
+fn write_csv(path: &Path) -> String {
+    let mut text = "a,b,c,label\n".to_owned();
+    for i in 0..400 {
+        let class = i % 2;
+        let shift = if class == 1 { 2.0 } else { -2.0 };
+        let jitter = ((i * 37) % 17) as f64 / 17.0 - 0.5;
+        text.push_str(&format!("{},{},{},{class}\n", shift + jitter, jitter, -shift * 0.5 + jitter));
+    }
+    std::fs::write(path, text).expect("write");
+    format!("csv:{}", path.display())
+}
+
+fn assert_user_error(out: &Output, mentions: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
+    assert!(out.stdout.is_empty(), "stdout on error: {}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(err.lines().count(), 1, "stderr: {err}");
+    assert!(err.contains(mentions), "stderr {err:?} does not mention {mentions:?}");
+}
+
+#[test]
+fn a_learnt_prior_is_fitted_and_saved_with_its_record() {
+    let dir = scratch("learnt");
+    let dataset = write_csv(&dir.join("blobs.csv"));
+    let out = dir.join("prior");
+    let config = dir.join("prior.toml");
+    std::fs::write(&config, "architecture = \"linear\"\nsigma0 = 0.05\n[training]\nepochs = 4\nbatch_size = 20\nlearning_rate = 0.05\n")
+        .expect("write");
+    let run = pacbayes(&[
+        "prior",
+        "--config",
+        config.to_str().unwrap(),
+        "--dataset",
+        &dataset,
+        "--out",
+        out.to_str().unwrap(),
+        "--seed",
+        "3",
+        "--dropout",
+        "0",
+    ]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert_eq!(stderr.lines().filter(|l| l.contains("epoch")).count(), 4, "one line per epoch: {stderr}");
+    assert!(out.join("prior.safetensors").is_file());
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("prior.json")).unwrap()).unwrap();
+    assert_eq!(record["kind"], "learnt");
+    assert_eq!(record["architecture"], "linear-3-2");
+    assert_eq!(record["seed"], 3);
+    assert_eq!(record["fit"]["curve"].as_array().unwrap().len(), 4);
+    assert!(record["split"]["n_prior"].as_u64().unwrap() > 0);
+    assert!(record["mean_test_error"].as_f64().unwrap() < 0.1, "{record}");
+
+    // Never written over.
+    let again = pacbayes(&[
+        "prior",
+        "--dataset",
+        &dataset,
+        "--architecture",
+        "linear",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_user_error(&again, "exists already");
+}
+
+#[test]
+fn a_data_free_prior_charges_its_scale_grid() {
+    let dir = scratch("free");
+    let dataset = write_csv(&dir.join("blobs.csv"));
+    let out = dir.join("prior");
+    let run = pacbayes(&[
+        "prior",
+        "--kind",
+        "data-free",
+        "--dataset",
+        &dataset,
+        "--architecture",
+        "linear",
+        "--sigma0",
+        "0.1",
+        "--scale-grid",
+        "0.01,0.1,1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("prior.json")).unwrap()).unwrap();
+    assert!((record["union_cost_nats"].as_f64().unwrap() - 3f64.ln()).abs() < 1e-12);
+    assert!(record["split"].is_null());
+}
+
+#[test]
+fn bad_settings_exit_2_and_leave_nothing() {
+    let dir = scratch("bad");
+    let dataset = write_csv(&dir.join("blobs.csv"));
+    let out = dir.join("prior");
+    let o = out.to_str().unwrap();
+    let config = dir.join("bad.toml");
+    std::fs::write(&config, "architecture = \"linear\"\nlearning_rat = 0.1\n").unwrap();
+    assert_user_error(
+        &pacbayes(&["prior", "--config", config.to_str().unwrap(), "--dataset", &dataset, "--out", o]),
+        "line 2",
+    );
+    assert_user_error(
+        &pacbayes(&["prior", "--dataset", &dataset, "--architecture", "resnet", "--out", o]),
+        "resnet",
+    );
+    assert_user_error(
+        &pacbayes(&["prior", "--dataset", &dataset, "--architecture", "linear", "--sigma0", "0", "--out", o]),
+        "sigma0",
+    );
+    // Progress lines for the epochs that ran come first; the error is the last line.
+    let diverged = pacbayes(&[
+        "prior",
+        "--dataset",
+        &dataset,
+        "--architecture",
+        "linear",
+        "--learning-rate",
+        "1e300",
+        "--out",
+        o,
+    ]);
+    let err = String::from_utf8_lossy(&diverged.stderr);
+    assert_eq!(diverged.status.code(), Some(2), "{err}");
+    assert!(diverged.stdout.is_empty());
+    assert!(err.lines().last().unwrap().starts_with("error: training diverged"), "{err}");
+    assert_user_error(
+        &pacbayes(&[
+            "prior",
+            "--kind",
+            "from-file",
+            "--from",
+            "/nonexistent.safetensors",
+            "--dataset",
+            &dataset,
+            "--architecture",
+            "linear",
+            "--out",
+            o,
+        ]),
+        "nonexistent",
+    );
+    // No folder, finished or half-written, is left behind.
+    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left.len(), 2, "{left:?}");
+}

@@ -1,0 +1,272 @@
+//! The architectures of the experiments, as ordered lists of Gaussian layers with what follows each.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::{Error, Result};
+
+/// The names [`Architecture::from_str`] accepts, in words (used in error messages).
+const ACCEPTED: &str = "fcn, cnn, fcn-binary (or mlp600), linear-{inputs}-{classes}";
+
+/// A network architecture. Every layer is Gaussian; the number of Gaussian layers fixes the
+/// parameter names `layers.{i}.weight` and `layers.{i}.bias`, i = 0, 1, ...
+///
+/// ```
+/// use pacbayes_nn::Architecture;
+/// let fcn: Architecture = "fcn".parse()?;
+/// assert_eq!(fcn.num_params(), 784 * 600 + 600 + 2 * (600 * 600 + 600) + 600 * 10 + 10);
+/// assert_eq!("linear-54-7".parse::<Architecture>()?, Architecture::Linear { inputs: 54, classes: 7 });
+/// assert_eq!(Architecture::Cnn.to_string(), "cnn");
+/// # Ok::<(), pacbayes_nn::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Architecture {
+    /// The FCN of Pérez-Ortiz et al.: 784-600-600-600-10 with ReLU (`fcn`).
+    Fcn,
+    /// Their 4-layer MNIST CNN (`cnn`): conv 1→32 3×3, ReLU, conv 32→64 3×3, ReLU, max-pool 2,
+    /// flatten, fc 9216→128, ReLU, fc 128→10.
+    Cnn,
+    /// One hidden layer of 600 ReLU units and 2 outputs, for binary MNIST as in Dziugaite & Roy
+    /// (`fcn-binary`, also `mlp600`).
+    FcnBinary,
+    /// A linear (multinomial logistic) model `inputs → classes` for tabular data
+    /// (`linear-{inputs}-{classes}`).
+    Linear {
+        /// Number of input features.
+        inputs: usize,
+        /// Number of classes (outputs).
+        classes: usize,
+    },
+}
+
+/// The Gaussian layer of a stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LayerSpec {
+    /// A fully connected layer; weight shape (outputs, inputs), bias (outputs), as in PyTorch.
+    Linear {
+        /// Input features.
+        inputs: usize,
+        /// Output features.
+        outputs: usize,
+    },
+    /// A 2-d convolution, stride 1, no padding; weight shape (out, in, k, k), bias (out).
+    Conv2d {
+        /// Input channels.
+        in_channels: usize,
+        /// Output channels.
+        out_channels: usize,
+        /// Side of the square kernel.
+        kernel: usize,
+    },
+}
+
+impl LayerSpec {
+    /// The shapes of the weight and of the bias.
+    pub fn param_shapes(&self) -> [Vec<usize>; 2] {
+        match *self {
+            LayerSpec::Linear { inputs, outputs } => [vec![outputs, inputs], vec![outputs]],
+            LayerSpec::Conv2d { in_channels, out_channels, kernel } => {
+                [vec![out_channels, in_channels, kernel, kernel], vec![out_channels]]
+            }
+        }
+    }
+
+    /// The fan-in of a unit: the initial means have standard deviation 1/√fan_in.
+    pub fn fan_in(&self) -> usize {
+        match *self {
+            LayerSpec::Linear { inputs, .. } => inputs,
+            LayerSpec::Conv2d { in_channels, kernel, .. } => in_channels * kernel * kernel,
+        }
+    }
+}
+
+/// One Gaussian layer and what is applied after it, in this order: ReLU, max-pooling, dropout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stage {
+    /// The layer.
+    pub layer: LayerSpec,
+    /// Whether a ReLU follows.
+    pub relu: bool,
+    /// The side of a max-pooling window that follows, if any.
+    pub max_pool: Option<usize>,
+    /// Whether dropout follows, when the forward mode asks for it (as in Pérez-Ortiz et al.).
+    pub dropout: bool,
+}
+
+impl Stage {
+    fn hidden(layer: LayerSpec) -> Self {
+        Stage { layer, relu: true, max_pool: None, dropout: true }
+    }
+
+    fn output(layer: LayerSpec) -> Self {
+        Stage { layer, relu: false, max_pool: None, dropout: false }
+    }
+}
+
+fn linear(inputs: usize, outputs: usize) -> LayerSpec {
+    LayerSpec::Linear { inputs, outputs }
+}
+
+impl Architecture {
+    /// The stages, in order.
+    pub fn stages(&self) -> Vec<Stage> {
+        match *self {
+            Architecture::Fcn => vec![
+                Stage::hidden(linear(784, 600)),
+                Stage::hidden(linear(600, 600)),
+                Stage::hidden(linear(600, 600)),
+                Stage::output(linear(600, 10)),
+            ],
+            Architecture::Cnn => vec![
+                Stage {
+                    layer: LayerSpec::Conv2d { in_channels: 1, out_channels: 32, kernel: 3 },
+                    relu: true,
+                    max_pool: None,
+                    dropout: false,
+                },
+                Stage {
+                    layer: LayerSpec::Conv2d { in_channels: 32, out_channels: 64, kernel: 3 },
+                    relu: true,
+                    max_pool: Some(2),
+                    dropout: true,
+                },
+                Stage::hidden(linear(9216, 128)),
+                Stage::output(linear(128, 10)),
+            ],
+            Architecture::FcnBinary => vec![Stage::hidden(linear(784, 600)), Stage::output(linear(600, 2))],
+            Architecture::Linear { inputs, classes } => vec![Stage::output(linear(inputs, classes))],
+        }
+    }
+
+    /// The shape of one example: `[784]` for the fully connected and linear models (a flat vector),
+    /// `[1, 28, 28]` for the CNN. Inputs of any shape with this many values per example are reshaped.
+    pub fn example_shape(&self) -> Vec<usize> {
+        match *self {
+            Architecture::Fcn | Architecture::FcnBinary => vec![784],
+            Architecture::Cnn => vec![1, 28, 28],
+            Architecture::Linear { inputs, .. } => vec![inputs],
+        }
+    }
+
+    /// The number of input values per example.
+    pub fn inputs(&self) -> usize {
+        self.example_shape().iter().product()
+    }
+
+    /// The number of outputs (classes).
+    pub fn classes(&self) -> usize {
+        match *self {
+            Architecture::Fcn | Architecture::Cnn => 10,
+            Architecture::FcnBinary => 2,
+            Architecture::Linear { classes, .. } => classes,
+        }
+    }
+
+    /// The parameter names and shapes in canonical order: `layers.0.weight`, `layers.0.bias`,
+    /// `layers.1.weight`, ...
+    pub fn params(&self) -> Vec<(String, Vec<usize>)> {
+        let mut out = Vec::new();
+        for (i, stage) in self.stages().iter().enumerate() {
+            let [w, b] = stage.layer.param_shapes();
+            out.push((format!("layers.{i}.weight"), w));
+            out.push((format!("layers.{i}.bias"), b));
+        }
+        out
+    }
+
+    /// The total number of scalar parameters (weights and biases).
+    pub fn num_params(&self) -> usize {
+        self.params().iter().map(|(_, shape)| shape.iter().product::<usize>()).sum()
+    }
+
+    /// The architecture named `name` for data with `inputs` features and `classes` classes: `linear`
+    /// takes its sizes from the data; the fixed architectures check that the data fits them.
+    ///
+    /// # Errors
+    /// An unknown name, or data that does not fit.
+    pub fn for_data(name: &str, inputs: usize, classes: usize) -> Result<Self> {
+        let arch = if name.trim().eq_ignore_ascii_case("linear") {
+            Architecture::Linear { inputs, classes }
+        } else {
+            name.parse()?
+        };
+        if arch.inputs() != inputs || arch.classes() != classes {
+            return Err(Error::ArchitectureDataMismatch {
+                architecture: arch.to_string(),
+                expected_inputs: arch.inputs(),
+                expected_classes: arch.classes(),
+                inputs,
+                classes,
+            });
+        }
+        Ok(arch)
+    }
+}
+
+impl fmt::Display for Architecture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Architecture::Fcn => f.write_str("fcn"),
+            Architecture::Cnn => f.write_str("cnn"),
+            Architecture::FcnBinary => f.write_str("fcn-binary"),
+            Architecture::Linear { inputs, classes } => write!(f, "linear-{inputs}-{classes}"),
+        }
+    }
+}
+
+impl FromStr for Architecture {
+    type Err = Error;
+
+    fn from_str(name: &str) -> Result<Self> {
+        let unknown = || Error::UnknownArchitecture { name: name.to_string(), expected: ACCEPTED };
+        let lower = name.trim().to_ascii_lowercase();
+        match lower.as_str() {
+            "fcn" => Ok(Architecture::Fcn),
+            "cnn" => Ok(Architecture::Cnn),
+            "fcn-binary" | "mlp600" => Ok(Architecture::FcnBinary),
+            other => {
+                let sizes = other.strip_prefix("linear-").ok_or_else(unknown)?;
+                let (inputs, classes) = sizes.split_once('-').ok_or_else(unknown)?;
+                let inputs: usize = inputs.parse().map_err(|_| unknown())?;
+                let classes: usize = classes.parse().map_err(|_| unknown())?;
+                if inputs == 0 || classes < 2 {
+                    return Err(unknown());
+                }
+                Ok(Architecture::Linear { inputs, classes })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_bad_names_are_errors() -> Result<()> {
+        for arch in [
+            Architecture::Fcn,
+            Architecture::Cnn,
+            Architecture::FcnBinary,
+            Architecture::Linear { inputs: 54, classes: 7 },
+        ] {
+            assert_eq!(arch.to_string().parse::<Architecture>()?, arch);
+        }
+        assert_eq!("MLP600".parse::<Architecture>()?, Architecture::FcnBinary);
+        for bad in ["resnet", "linear", "linear-3", "linear-0-2", "linear-5-1", "linear-a-b", ""] {
+            assert!(matches!(bad.parse::<Architecture>(), Err(Error::UnknownArchitecture { .. })), "{bad}");
+        }
+        assert_eq!(Architecture::for_data("linear", 8, 2)?, Architecture::Linear { inputs: 8, classes: 2 });
+        assert!(matches!(Architecture::for_data("fcn", 8, 2), Err(Error::ArchitectureDataMismatch { .. })));
+        Ok(())
+    }
+
+    #[test]
+    fn cnn_shapes_chain() {
+        // 28 → 26 → 24 → pool 12; 64 · 12 · 12 = 9216 inputs to the first fully connected layer.
+        let stages = Architecture::Cnn.stages();
+        assert_eq!(stages[2].layer, LayerSpec::Linear { inputs: 64 * 12 * 12, outputs: 128 });
+        assert_eq!(Architecture::Cnn.params().len(), 8);
+        assert_eq!(Architecture::Cnn.params()[2], ("layers.1.weight".to_string(), vec![64, 32, 3, 3]));
+    }
+}

@@ -1,0 +1,159 @@
+//! Saving and loading priors and posteriors as safetensors files.
+//!
+//! The format is described in the crate docs, section "Checkpoints".
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use candle_core::safetensors::Load;
+use candle_core::{DType, Device, Tensor};
+use safetensors::{Dtype, SafeTensors};
+
+use crate::param::{check_finite, check_shape};
+use crate::{Architecture, Error, GaussianWeights, Network, Result};
+
+fn metadata(architecture: Architecture, content: &str) -> HashMap<String, String> {
+    HashMap::from([
+        ("format".to_string(), "pacbayes-nn".to_string()),
+        ("content".to_string(), content.to_string()),
+        ("architecture".to_string(), architecture.to_string()),
+    ])
+}
+
+fn write(path: &Path, tensors: Vec<(String, Tensor)>, meta: HashMap<String, String>) -> Result<()> {
+    safetensors::serialize_to_file(tensors, Some(meta), path)
+        .map_err(|source| Error::Safetensors { path: path.to_path_buf(), source })
+}
+
+/// The tensors of a file, converted to f32 on `device`, after checking its recorded architecture.
+fn read(path: &Path, architecture: Architecture, device: &Device) -> Result<HashMap<String, Tensor>> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+    let st_err = |source| Error::Safetensors { path: path.to_path_buf(), source };
+    let (_, meta) = SafeTensors::read_metadata(&bytes).map_err(st_err)?;
+    if let Some(found) = meta.metadata().as_ref().and_then(|m| m.get("architecture")) {
+        if found.parse::<Architecture>().ok() != Some(architecture) {
+            return Err(Error::ArchitectureMismatch {
+                path: path.to_path_buf(),
+                expected: architecture.to_string(),
+                found: found.clone(),
+            });
+        }
+    }
+    let st = SafeTensors::deserialize(&bytes).map_err(st_err)?;
+    let mut out = HashMap::new();
+    for (name, view) in st.tensors() {
+        if !matches!(view.dtype(), Dtype::F32 | Dtype::F64 | Dtype::F16 | Dtype::BF16) {
+            return Err(Error::UnsupportedDtype { tensor: name, dtype: format!("{:?}", view.dtype()) });
+        }
+        let t = view.load(device)?.to_dtype(DType::F32)?;
+        out.insert(name, t);
+    }
+    Ok(out)
+}
+
+/// Takes the tensor `name` out of `tensors`, checking shape and finiteness.
+fn take(tensors: &mut HashMap<String, Tensor>, path: &Path, name: &str, shape: &[usize]) -> Result<Tensor> {
+    let t = tensors
+        .remove(name)
+        .ok_or_else(|| Error::MissingTensor { path: path.to_path_buf(), tensor: name.to_string() })?;
+    check_shape(name, &t, shape)?;
+    check_finite(name, &t)?;
+    Ok(t)
+}
+
+/// Fails on the first tensor left over (in name order, for a deterministic message).
+fn reject_leftovers(tensors: HashMap<String, Tensor>, path: &Path, architecture: Architecture) -> Result<()> {
+    match tensors.into_keys().min() {
+        Some(tensor) => Err(Error::UnexpectedTensor {
+            path: path.to_path_buf(),
+            tensor,
+            architecture: architecture.to_string(),
+        }),
+        None => Ok(()),
+    }
+}
+
+impl GaussianWeights {
+    /// Writes `{p}.mu` and `{p}.sigma` for every parameter (see the [crate docs](crate#checkpoints)).
+    ///
+    /// # Errors
+    /// The file cannot be written.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        let mut tensors = Vec::new();
+        for ((name, _), (mu, sigma)) in
+            self.architecture().params().iter().zip(self.mu().iter().zip(self.sigma()))
+        {
+            tensors.push((format!("{name}.mu"), mu.clone()));
+            tensors.push((format!("{name}.sigma"), sigma.clone()));
+        }
+        write(path.as_ref(), tensors, metadata(self.architecture(), "gaussian-weights"))
+    }
+
+    /// Reads means `{p}.mu` and scales `{p}.sigma` for `architecture`. A file with means only (a
+    /// network trained elsewhere) takes the scale `default_sigma` for every parameter.
+    ///
+    /// # Errors
+    /// A missing, unexpected, misshapen or non-finite tensor, a scale ≤ 0, a file recording another
+    /// architecture, no scales and no `default_sigma`, or an unreadable file.
+    pub fn load(
+        architecture: Architecture,
+        path: impl AsRef<Path>,
+        default_sigma: Option<f64>,
+        device: &Device,
+    ) -> Result<Self> {
+        let path = path.as_ref();
+        let mut tensors = read(path, architecture, device)?;
+        let has_sigma = tensors.keys().any(|k| k.ends_with(".sigma"));
+        let (mut mu, mut sigma) = (Vec::new(), Vec::new());
+        for (name, shape) in architecture.params() {
+            mu.push(take(&mut tensors, path, &format!("{name}.mu"), &shape)?);
+            if has_sigma || default_sigma.is_none() {
+                sigma.push(take(&mut tensors, path, &format!("{name}.sigma"), &shape)?);
+            }
+        }
+        reject_leftovers(tensors, path, architecture)?;
+        match default_sigma {
+            Some(sigma0) if !has_sigma => Self::from_means(architecture, mu, sigma0),
+            _ => Self::new(architecture, mu, sigma),
+        }
+    }
+}
+
+impl Network {
+    /// Writes the posterior: `{p}.mu` and `{p}.rho` for every parameter (see the
+    /// [crate docs](crate#checkpoints)). The prior is saved separately, with [`GaussianWeights::save`] on
+    /// [`Network::prior`].
+    ///
+    /// # Errors
+    /// The file cannot be written.
+    pub fn save_posterior(&self, path: impl AsRef<Path>) -> Result<()> {
+        let mut tensors = Vec::new();
+        for p in self.params() {
+            tensors.push((format!("{}.mu", p.name()), p.mu().as_tensor().clone()));
+            tensors.push((format!("{}.rho", p.name()), p.rho().as_tensor().clone()));
+        }
+        write(path.as_ref(), tensors, metadata(self.architecture(), "posterior"))
+    }
+
+    /// A network with the given prior and the posterior read from `path`.
+    ///
+    /// # Errors
+    /// As [`GaussianWeights::load`], for tensors `{p}.mu` and `{p}.rho`.
+    pub fn load_posterior(prior: &GaussianWeights, path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let architecture = prior.architecture();
+        let mut tensors = read(path, architecture, prior.device())?;
+        let network = Network::from_prior(prior)?;
+        let mut loaded = Vec::new();
+        for (name, shape) in architecture.params() {
+            let mu = take(&mut tensors, path, &format!("{name}.mu"), &shape)?;
+            let rho = take(&mut tensors, path, &format!("{name}.rho"), &shape)?;
+            loaded.push((mu, rho));
+        }
+        reject_leftovers(tensors, path, architecture)?;
+        for (param, (mu, rho)) in network.params().zip(loaded) {
+            param.set_posterior(&mu, &rho)?;
+        }
+        Ok(network)
+    }
+}

@@ -1,0 +1,80 @@
+//! A 2-d convolution with Gaussian kernels and biases.
+
+use candle_core::Tensor;
+
+use crate::noise::Noise;
+use crate::param::GaussianParam;
+use crate::{Mode, Result};
+
+/// A 2-d convolution (stride 1, no padding) whose kernel W ~ N(μ_W, σ_W²) and bias
+/// b ~ N(μ_b, σ_b²) are elementwise independent. The kernel has shape (out, in, k, k), as in
+/// PyTorch's `nn.Conv2d`.
+#[derive(Debug)]
+pub struct GaussianConv2d {
+    weight: GaussianParam,
+    bias: GaussianParam,
+}
+
+/// conv(x, w) + b for x of shape (batch, in, h, w).
+fn conv(x: &Tensor, w: &Tensor, b: &Tensor) -> Result<Tensor> {
+    let channels = b.dim(0)?;
+    Ok(x.conv2d(w, 0, 1, 1, 1)?.broadcast_add(&b.reshape((1, channels, 1, 1))?)?)
+}
+
+impl GaussianConv2d {
+    pub(crate) fn new(weight: GaussianParam, bias: GaussianParam) -> Self {
+        Self { weight, bias }
+    }
+
+    /// The kernel, shape (out, in, k, k).
+    pub fn weight(&self) -> &GaussianParam {
+        &self.weight
+    }
+
+    /// The bias, shape (out).
+    pub fn bias(&self) -> &GaussianParam {
+        &self.bias
+    }
+
+    /// The forward pass on x of shape (batch, in, h, w), in the given mode; `sigmas` as for
+    /// [`GaussianLinear::forward`](crate::GaussianLinear::forward). In [`Mode::Local`] the
+    /// pre-activation variance is conv(x², σ_W²) + σ_b², with independent noise per example,
+    /// channel and position.
+    ///
+    /// # Errors
+    /// An input with the wrong number of channels, or a candle failure.
+    pub fn forward(
+        &self,
+        x: &Tensor,
+        mode: Mode,
+        noise: &mut Noise,
+        sigmas: Option<&[Tensor; 2]>,
+    ) -> Result<Tensor> {
+        let (mu_w, mu_b) = (self.weight.mu().as_tensor(), self.bias.mu().as_tensor());
+        if !mode.is_stochastic() {
+            return conv(x, mu_w, mu_b);
+        }
+        let owned;
+        let [sigma_w, sigma_b] = match sigmas {
+            Some(s) => s,
+            None => {
+                owned = [self.weight.sigma()?, self.bias.sigma()?];
+                &owned
+            }
+        };
+        if mode == Mode::Sample {
+            let w = self.weight.sample_with(sigma_w, noise)?;
+            let b = self.bias.sample_with(sigma_b, noise)?;
+            return conv(x, &w, &b);
+        }
+        let mean = conv(x, mu_w, mu_b)?;
+        let var = conv(&x.sqr()?, &sigma_w.sqr()?, &sigma_b.sqr()?)?;
+        let eps = noise.normal_tensor(mean.shape(), mean.device())?;
+        Ok(mean.add(&var.sqrt()?.mul(&eps)?)?)
+    }
+
+    /// The forward pass with given (drawn or mean) kernel and bias.
+    pub(crate) fn forward_fixed(x: &Tensor, weight: &Tensor, bias: &Tensor) -> Result<Tensor> {
+        conv(x, weight, bias)
+    }
+}

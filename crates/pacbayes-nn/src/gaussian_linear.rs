@@ -1,0 +1,78 @@
+//! A fully connected layer with Gaussian weights and biases.
+
+use candle_core::Tensor;
+
+use crate::noise::Noise;
+use crate::param::GaussianParam;
+use crate::{Mode, Result};
+
+/// A fully connected layer y = x·Wᵀ + b with W ~ N(μ_W, σ_W²) and b ~ N(μ_b, σ_b²), elementwise
+/// independent. The weight has shape (outputs, inputs), as in PyTorch's `nn.Linear`.
+#[derive(Debug)]
+pub struct GaussianLinear {
+    weight: GaussianParam,
+    bias: GaussianParam,
+}
+
+/// x·wᵀ + b for x of shape (batch, inputs).
+fn affine(x: &Tensor, w: &Tensor, b: &Tensor) -> Result<Tensor> {
+    Ok(x.matmul(&w.t()?)?.broadcast_add(b)?)
+}
+
+impl GaussianLinear {
+    pub(crate) fn new(weight: GaussianParam, bias: GaussianParam) -> Self {
+        Self { weight, bias }
+    }
+
+    /// The weight, shape (outputs, inputs).
+    pub fn weight(&self) -> &GaussianParam {
+        &self.weight
+    }
+
+    /// The bias, shape (outputs).
+    pub fn bias(&self) -> &GaussianParam {
+        &self.bias
+    }
+
+    /// The forward pass on x of shape (batch, inputs), in the given mode; `sigmas` are the
+    /// weight's and the bias's σ when the caller has them already (they are computed otherwise).
+    /// Dropout is not a layer's business: [`Mode::MeanDropout`] acts as [`Mode::Mean`] here.
+    ///
+    /// # Errors
+    /// An input of the wrong width, or a candle failure.
+    pub fn forward(
+        &self,
+        x: &Tensor,
+        mode: Mode,
+        noise: &mut Noise,
+        sigmas: Option<&[Tensor; 2]>,
+    ) -> Result<Tensor> {
+        let (mu_w, mu_b) = (self.weight.mu().as_tensor(), self.bias.mu().as_tensor());
+        if !mode.is_stochastic() {
+            return affine(x, mu_w, mu_b);
+        }
+        let owned;
+        let [sigma_w, sigma_b] = match sigmas {
+            Some(s) => s,
+            None => {
+                owned = [self.weight.sigma()?, self.bias.sigma()?];
+                &owned
+            }
+        };
+        if mode == Mode::Sample {
+            let w = self.weight.sample_with(sigma_w, noise)?;
+            let b = self.bias.sample_with(sigma_b, noise)?;
+            return affine(x, &w, &b);
+        }
+        // Local reparameterization: mean x·μᵀ + μ_b, variance x²·(σ²)ᵀ + σ_b².
+        let mean = affine(x, mu_w, mu_b)?;
+        let var = affine(&x.sqr()?, &sigma_w.sqr()?, &sigma_b.sqr()?)?;
+        let eps = noise.normal_tensor(mean.shape(), mean.device())?;
+        Ok(mean.add(&var.sqrt()?.mul(&eps)?)?)
+    }
+
+    /// The forward pass with given (drawn or mean) weight and bias.
+    pub(crate) fn forward_fixed(x: &Tensor, weight: &Tensor, bias: &Tensor) -> Result<Tensor> {
+        affine(x, weight, bias)
+    }
+}

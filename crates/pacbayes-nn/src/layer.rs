@@ -1,0 +1,113 @@
+//! A Gaussian layer of either kind, and the loop that runs the stages of an architecture.
+
+use candle_core::{DType, Tensor};
+
+use crate::architecture::{LayerSpec, Stage};
+use crate::noise::Noise;
+use crate::param::GaussianParam;
+use crate::{Architecture, Error, GaussianConv2d, GaussianLinear, Mode, Result};
+
+/// A Gaussian layer of a [`Network`](crate::Network).
+#[derive(Debug)]
+pub enum Layer {
+    /// A fully connected layer.
+    Linear(GaussianLinear),
+    /// A 2-d convolution.
+    Conv2d(GaussianConv2d),
+}
+
+impl Layer {
+    /// The weight (or kernel).
+    pub fn weight(&self) -> &GaussianParam {
+        match self {
+            Layer::Linear(l) => l.weight(),
+            Layer::Conv2d(c) => c.weight(),
+        }
+    }
+
+    /// The bias.
+    pub fn bias(&self) -> &GaussianParam {
+        match self {
+            Layer::Linear(l) => l.bias(),
+            Layer::Conv2d(c) => c.bias(),
+        }
+    }
+
+    /// The forward pass in the given mode (see [`GaussianLinear::forward`]).
+    ///
+    /// # Errors
+    /// An input that does not fit, or a candle failure.
+    pub fn forward(
+        &self,
+        x: &Tensor,
+        mode: Mode,
+        noise: &mut Noise,
+        sigmas: Option<&[Tensor; 2]>,
+    ) -> Result<Tensor> {
+        match self {
+            Layer::Linear(l) => l.forward(x, mode, noise, sigmas),
+            Layer::Conv2d(c) => c.forward(x, mode, noise, sigmas),
+        }
+    }
+
+    /// The forward pass of a layer of the given kind with fixed weight and bias.
+    pub(crate) fn forward_fixed(
+        spec: &LayerSpec,
+        x: &Tensor,
+        weight: &Tensor,
+        bias: &Tensor,
+    ) -> Result<Tensor> {
+        match spec {
+            LayerSpec::Linear { .. } => GaussianLinear::forward_fixed(x, weight, bias),
+            LayerSpec::Conv2d { .. } => GaussianConv2d::forward_fixed(x, weight, bias),
+        }
+    }
+}
+
+/// The input as f32 with shape (batch, example shape of the architecture).
+fn shape_input(architecture: Architecture, x: &Tensor) -> Result<Tensor> {
+    let dims = x.dims();
+    let per_example: usize = dims.iter().skip(1).product();
+    if dims.len() < 2 || per_example != architecture.inputs() {
+        return Err(Error::InputShape {
+            architecture: architecture.to_string(),
+            expected: format!("{:?}", architecture.example_shape()),
+            found: dims.to_vec(),
+        });
+    }
+    let mut shape = vec![dims[0]];
+    shape.extend(architecture.example_shape());
+    let x = if x.dtype() == DType::F32 { x.clone() } else { x.to_dtype(DType::F32)? };
+    if x.dims() == shape.as_slice() { Ok(x) } else { Ok(x.reshape(shape)?) }
+}
+
+/// Runs the stages: for each, reshape as the layer needs, apply the layer (through `layer`), then
+/// ReLU, max-pooling and — when `dropout` is given and the stage is marked for it — dropout with
+/// masks drawn from `noise`.
+pub(crate) fn run_stages(
+    architecture: Architecture,
+    stages: &[Stage],
+    x: &Tensor,
+    dropout: Option<f32>,
+    noise: &mut Noise,
+    mut layer: impl FnMut(usize, &Tensor, &mut Noise) -> Result<Tensor>,
+) -> Result<Tensor> {
+    let mut x = shape_input(architecture, x)?;
+    for (i, stage) in stages.iter().enumerate() {
+        if matches!(stage.layer, LayerSpec::Linear { .. }) && x.rank() > 2 {
+            x = x.flatten_from(1)?;
+        }
+        x = layer(i, &x, noise)?;
+        if stage.relu {
+            x = x.relu()?;
+        }
+        if let Some(k) = stage.max_pool {
+            x = x.max_pool2d(k)?;
+        }
+        if let (Some(rate), true) = (dropout, stage.dropout) {
+            let mask = noise.dropout_mask(x.elem_count(), rate);
+            x = x.mul(&Tensor::from_vec(mask, x.shape(), x.device())?)?;
+        }
+    }
+    Ok(x)
+}

@@ -1,0 +1,129 @@
+//! The seeded generator that every random draw of this crate comes from.
+//!
+//! candle's CPU generator cannot be seeded, so no candle `rand`/`randn` is ever used: weight noise,
+//! pre-activation noise, dropout masks and initial means are all drawn here, from a ChaCha8 stream,
+//! and turned into tensors with [`Tensor::from_vec`]. The same seed gives the same numbers, bit for
+//! bit, and the draws of a forward pass depend only on the generator's state and the shapes involved.
+
+use candle_core::{Device, Shape, Tensor};
+use rand::{Rng, RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::StandardNormal;
+
+use crate::Result;
+
+/// A seeded stream of random numbers for weight draws, local-reparameterization noise and dropout.
+///
+/// ```
+/// use pacbayes_nn::Noise;
+/// let (mut a, mut b) = (Noise::new(7), Noise::new(7));
+/// assert_eq!(a.standard_normal(3), b.standard_normal(3));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Noise {
+    rng: ChaCha8Rng,
+}
+
+impl Noise {
+    /// A generator seeded with `seed`.
+    pub fn new(seed: u64) -> Self {
+        Self { rng: ChaCha8Rng::seed_from_u64(seed) }
+    }
+
+    /// A generator continuing the given ChaCha8 stream.
+    pub fn from_rng(rng: ChaCha8Rng) -> Self {
+        Self { rng }
+    }
+
+    /// The underlying generator, for draws this type does not offer.
+    pub fn rng(&mut self) -> &mut ChaCha8Rng {
+        &mut self.rng
+    }
+
+    /// A new generator seeded from this one: an independent stream (for example one per worker or
+    /// per Monte Carlo sample) that is itself reproducible from this generator's seed.
+    pub fn fork(&mut self) -> Noise {
+        Noise::new(self.rng.next_u64())
+    }
+
+    /// `n` independent standard normal numbers.
+    pub fn standard_normal(&mut self, n: usize) -> Vec<f32> {
+        let rng = &mut self.rng;
+        (0..n).map(|_| rng.sample::<f32, _>(StandardNormal)).collect()
+    }
+
+    /// A tensor of independent standard normal entries.
+    ///
+    /// # Errors
+    /// Only if candle cannot build the tensor on `device`.
+    pub fn normal_tensor<S: Into<Shape>>(&mut self, shape: S, device: &Device) -> Result<Tensor> {
+        let shape = shape.into();
+        let data = self.standard_normal(shape.elem_count());
+        Ok(Tensor::from_vec(data, shape, device)?)
+    }
+
+    /// `n` numbers from a normal with mean 0 and standard deviation `std`, truncated to
+    /// [−2·std, 2·std] (by rejection, so the law is exactly the truncated normal).
+    pub fn truncated_normal(&mut self, n: usize, std: f64) -> Vec<f32> {
+        let rng = &mut self.rng;
+        (0..n)
+            .map(|_| {
+                loop {
+                    let z: f64 = rng.sample(StandardNormal);
+                    if z.abs() <= 2.0 {
+                        break (z * std) as f32;
+                    }
+                }
+            })
+            .collect()
+    }
+
+    /// An inverted-dropout mask: each entry is 0 with probability `rate` and 1/(1 − rate) otherwise,
+    /// so that multiplying by it keeps the expected activation.
+    pub fn dropout_mask(&mut self, n: usize, rate: f32) -> Vec<f32> {
+        let keep = 1.0 - rate;
+        let scale = 1.0 / keep;
+        let rng = &mut self.rng;
+        (0..n).map(|_| if rng.random::<f32>() < keep { scale } else { 0.0 }).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_seed_same_bits_and_different_seeds_differ() {
+        let bits =
+            |seed| Noise::new(seed).standard_normal(1000).iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(3), bits(3));
+        assert_ne!(bits(3), bits(4));
+    }
+
+    #[test]
+    fn normal_draws_have_the_right_moments() {
+        let v = Noise::new(1).standard_normal(100_000);
+        let mean = v.iter().map(|&x| f64::from(x)).sum::<f64>() / 1e5;
+        let var = v.iter().map(|&x| (f64::from(x) - mean).powi(2)).sum::<f64>() / 1e5;
+        assert!(mean.abs() < 0.02, "mean {mean}");
+        assert!((var - 1.0).abs() < 0.02, "variance {var}");
+    }
+
+    #[test]
+    fn truncated_normal_stays_within_two_std() {
+        let v = Noise::new(2).truncated_normal(10_000, 0.5);
+        assert!(v.iter().all(|x| x.abs() <= 1.0));
+        // Truncation at ±2σ keeps the standard deviation at about 0.88σ.
+        let sd = (v.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>() / 1e4).sqrt();
+        assert!((sd - 0.44).abs() < 0.02, "std {sd}");
+    }
+
+    #[test]
+    fn dropout_mask_keeps_the_expectation() {
+        let m = Noise::new(5).dropout_mask(100_000, 0.2);
+        let zeros = m.iter().filter(|&&x| x < 0.5).count();
+        assert!((zeros as f64 / 1e5 - 0.2).abs() < 0.01);
+        let mean = m.iter().map(|&x| f64::from(x)).sum::<f64>() / 1e5;
+        assert!((mean - 1.0).abs() < 0.01);
+    }
+}

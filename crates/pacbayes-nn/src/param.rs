@@ -1,0 +1,137 @@
+//! One Gaussian parameter tensor (a weight or a bias): the posterior's μ and ρ as trainable
+//! variables, the prior's μ_P and σ_P as constants.
+
+use candle_core::{Tensor, Var};
+
+use crate::noise::Noise;
+use crate::softplus::{inverse_softplus, softplus_tensor};
+use crate::{Error, Result, kl};
+
+/// A weight or bias tensor with posterior Q = N(μ, softplus(ρ)²) and prior P = N(μ_P, σ_P²),
+/// elementwise independent.
+#[derive(Debug)]
+pub struct GaussianParam {
+    name: String,
+    mu: Var,
+    rho: Var,
+    prior_mu: Tensor,
+    prior_sigma: Tensor,
+}
+
+/// First non-finite value of a tensor, as an error naming it.
+pub(crate) fn check_finite(name: &str, t: &Tensor) -> Result<()> {
+    let values = t.flatten_all()?.to_vec1::<f32>()?;
+    match values.iter().position(|v| !v.is_finite()) {
+        Some(index) => Err(Error::NonFinite { tensor: name.to_string(), index, value: values[index] }),
+        None => Ok(()),
+    }
+}
+
+/// Checks that a tensor has the expected shape.
+pub(crate) fn check_shape(name: &str, t: &Tensor, expected: &[usize]) -> Result<()> {
+    if t.dims() == expected {
+        Ok(())
+    } else {
+        Err(Error::ShapeMismatch {
+            tensor: name.to_string(),
+            expected: expected.to_vec(),
+            found: t.dims().to_vec(),
+        })
+    }
+}
+
+impl GaussianParam {
+    /// A parameter whose posterior starts at its prior: μ = μ_P and ρ = softplus⁻¹(σ_P).
+    /// The prior tensors are f32, of equal shapes, finite, with σ_P > 0 (the caller checks).
+    pub(crate) fn at_prior(name: String, prior_mu: Tensor, prior_sigma: Tensor) -> Result<Self> {
+        let rho: Vec<f32> = prior_sigma
+            .flatten_all()?
+            .to_vec1::<f32>()?
+            .iter()
+            .map(|&s| inverse_softplus(f64::from(s)) as f32)
+            .collect();
+        let rho = Var::from_vec(rho, prior_sigma.shape(), prior_sigma.device())?;
+        let mu = Var::from_tensor(&prior_mu.detach())?;
+        Ok(Self { name, mu, rho, prior_mu: prior_mu.contiguous()?, prior_sigma: prior_sigma.contiguous()? })
+    }
+
+    /// The parameter's name, `layers.{i}.weight` or `layers.{i}.bias`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The shape of the tensor.
+    pub fn dims(&self) -> &[usize] {
+        self.mu.dims()
+    }
+
+    /// The posterior mean μ (trainable).
+    pub fn mu(&self) -> &Var {
+        &self.mu
+    }
+
+    /// The posterior's ρ, with σ = softplus(ρ) (trainable).
+    pub fn rho(&self) -> &Var {
+        &self.rho
+    }
+
+    /// The prior mean μ_P (constant).
+    pub fn prior_mu(&self) -> &Tensor {
+        &self.prior_mu
+    }
+
+    /// The prior scale σ_P (constant).
+    pub fn prior_sigma(&self) -> &Tensor {
+        &self.prior_sigma
+    }
+
+    /// σ = softplus(ρ), differentiable in ρ.
+    ///
+    /// # Errors
+    /// Only on a candle failure.
+    pub fn sigma(&self) -> Result<Tensor> {
+        Ok(softplus_tensor(self.rho.as_tensor())?)
+    }
+
+    /// KL(Q‖P) summed over the tensor's entries, as a differentiable f32 scalar.
+    ///
+    /// # Errors
+    /// Only on a candle failure.
+    pub fn kl(&self) -> Result<Tensor> {
+        self.kl_with(&self.sigma()?)
+    }
+
+    pub(crate) fn kl_with(&self, sigma: &Tensor) -> Result<Tensor> {
+        Ok(kl::kl_tensor(self.mu.as_tensor(), sigma, &self.prior_mu, &self.prior_sigma)?)
+    }
+
+    /// KL(Q‖P) summed over the tensor's entries, in f64.
+    ///
+    /// # Errors
+    /// Only on a candle failure.
+    pub fn kl_value(&self) -> Result<f64> {
+        Ok(kl::kl_value(self.mu.as_tensor(), &self.sigma()?, &self.prior_mu, &self.prior_sigma)?)
+    }
+
+    /// A draw μ + σ ⊙ ε with ε from `noise`, differentiable in μ and ρ (through `sigma`).
+    pub(crate) fn sample_with(&self, sigma: &Tensor, noise: &mut Noise) -> Result<Tensor> {
+        let eps = noise.normal_tensor(self.mu.shape(), self.mu.device())?;
+        Ok(self.mu.as_tensor().add(&sigma.mul(&eps)?)?)
+    }
+
+    /// Overwrites the posterior's μ and ρ.
+    ///
+    /// # Errors
+    /// A shape that differs from the parameter's, or a non-finite value; the tensors are named
+    /// `{name}.mu` and `{name}.rho` in the error.
+    pub fn set_posterior(&self, mu: &Tensor, rho: &Tensor) -> Result<()> {
+        for (suffix, t) in [("mu", mu), ("rho", rho)] {
+            let name = format!("{}.{suffix}", self.name);
+            check_shape(&name, t, self.dims())?;
+            check_finite(&name, t)?;
+        }
+        self.mu.set(&mu.to_dtype(candle_core::DType::F32)?)?;
+        self.rho.set(&rho.to_dtype(candle_core::DType::F32)?)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,144 @@
+//! A prior on disk: `prior.safetensors` (means and scales) and `prior.json` (what it is, what it
+//! cost, the split it saw, how it was trained), written together or not at all.
+
+use std::path::{Path, PathBuf};
+
+use candle_core::Device;
+use pacbayes_bounds::Charge;
+use pacbayes_nn::{Architecture, GaussianWeights};
+use serde::{Deserialize, Serialize};
+
+use crate::prior::same_architecture;
+use crate::{Error, FitRecord, Prior, Result};
+
+/// File name of the tensors.
+pub const WEIGHTS_FILE: &str = "prior.safetensors";
+/// File name of the description.
+pub const RECORD_FILE: &str = "prior.json";
+
+/// The contents of `prior.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriorRecord {
+    /// `learnt`, `data-free`, `from-file`, or a user's own name.
+    pub kind: String,
+    /// The prior's one-line description.
+    pub description: String,
+    /// The architecture's name.
+    pub architecture: String,
+    /// Union-bound charges for choices made in building it.
+    pub charges: Vec<Charge>,
+    /// Their total in nats.
+    pub union_cost_nats: f64,
+    /// The seed of every random choice, where one was made.
+    pub seed: Option<u64>,
+    /// The split manifest of the data the prior saw (none for a data-free prior).
+    pub split: Option<serde_json::Value>,
+    /// The training record of a learnt prior.
+    pub fit: Option<FitRecord>,
+    /// Test error of the prior's mean network, measured for reports (it informs no choice).
+    pub mean_test_error: Option<f64>,
+    /// The pacbayes version that wrote it.
+    pub version: String,
+}
+
+impl PriorRecord {
+    /// A record for `prior` with the given kind; the rest is filled in by the caller.
+    pub fn describe(kind: &str, prior: &dyn Prior, architecture: Architecture) -> Self {
+        let charges = prior.charges();
+        Self {
+            kind: kind.to_owned(),
+            description: prior.description(),
+            architecture: architecture.to_string(),
+            union_cost_nats: charges.iter().fold(0.0, |t, c| t + c.cost_nats),
+            charges,
+            seed: None,
+            split: None,
+            fit: None,
+            mean_test_error: None,
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+        }
+    }
+}
+
+/// A prior read back from its folder.
+#[derive(Debug, Clone)]
+pub struct SavedPrior {
+    weights: GaussianWeights,
+    record: PriorRecord,
+}
+
+impl SavedPrior {
+    /// Writes `weights` and `record` into the new folder `dir`, through a temporary sibling renamed
+    /// into place, so that a failure leaves no folder that looks complete.
+    ///
+    /// # Errors
+    /// `dir` exists already, or a file cannot be written.
+    pub fn save(dir: &Path, weights: &GaussianWeights, record: &PriorRecord) -> Result<()> {
+        if dir.exists() {
+            return Err(Error::OutputExists { path: dir.to_path_buf() });
+        }
+        let tmp = temporary_sibling(dir);
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| Error::Io { path, source }
+        };
+        std::fs::create_dir_all(&tmp).map_err(io(&tmp))?;
+        let written = (|| {
+            weights.save(tmp.join(WEIGHTS_FILE))?;
+            let json = serde_json::to_string_pretty(record).expect("a record serializes");
+            std::fs::write(tmp.join(RECORD_FILE), json + "\n").map_err(io(&tmp.join(RECORD_FILE)))?;
+            std::fs::rename(&tmp, dir).map_err(io(dir))
+        })();
+        if written.is_err() {
+            let _ = std::fs::remove_dir_all(&tmp);
+        }
+        written
+    }
+
+    /// Reads the prior in folder `dir`.
+    ///
+    /// # Errors
+    /// A missing or unreadable file, a `prior.json` that does not parse, or tensors that do not
+    /// match the recorded architecture.
+    pub fn load(dir: &Path, device: &Device) -> Result<Self> {
+        let path = dir.join(RECORD_FILE);
+        let text =
+            std::fs::read_to_string(&path).map_err(|source| Error::Io { path: path.clone(), source })?;
+        let record: PriorRecord =
+            serde_json::from_str(&text).map_err(|source| Error::Json { path, source })?;
+        let architecture: Architecture = record.architecture.parse()?;
+        let weights = GaussianWeights::load(architecture, dir.join(WEIGHTS_FILE), None, device)?;
+        Ok(Self { weights, record })
+    }
+
+    /// The record.
+    pub fn record(&self) -> &PriorRecord {
+        &self.record
+    }
+
+    /// The weights.
+    pub fn gaussian(&self) -> &GaussianWeights {
+        &self.weights
+    }
+}
+
+impl Prior for SavedPrior {
+    fn weights(&self, architecture: Architecture, _device: &Device) -> Result<GaussianWeights> {
+        same_architecture(self.weights.architecture(), architecture)?;
+        Ok(self.weights.clone())
+    }
+
+    fn description(&self) -> String {
+        self.record.description.clone()
+    }
+
+    fn charges(&self) -> Vec<Charge> {
+        self.record.charges.clone()
+    }
+}
+
+fn temporary_sibling(dir: &Path) -> PathBuf {
+    let name = dir.file_name().map_or_else(|| "prior".into(), |n| n.to_string_lossy().into_owned());
+    dir.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+}
