@@ -50,27 +50,7 @@ impl GaussianConv2d {
         noise: &mut Noise,
         sigmas: Option<&[Tensor; 2]>,
     ) -> Result<Tensor> {
-        let (mu_w, mu_b) = (self.weight.mu().as_tensor(), self.bias.mu().as_tensor());
-        if !mode.is_stochastic() {
-            return conv(x, mu_w, mu_b);
-        }
-        let owned;
-        let [sigma_w, sigma_b] = match sigmas {
-            Some(s) => s,
-            None => {
-                owned = [self.weight.sigma()?, self.bias.sigma()?];
-                &owned
-            }
-        };
-        if mode == Mode::Sample {
-            let w = self.weight.sample_with(sigma_w, noise)?;
-            let b = self.bias.sample_with(sigma_b, noise)?;
-            return conv(x, &w, &b);
-        }
-        let mean = conv(x, mu_w, mu_b)?;
-        let var = conv(&x.sqr()?, &sigma_w.sqr()?, &sigma_b.sqr()?)?;
-        let eps = noise.normal_tensor(mean.shape(), mean.device())?;
-        Ok(mean.add(&var.sqrt()?.mul(&eps)?)?)
+        crate::param::gaussian_forward(&self.weight, &self.bias, x, mode, noise, sigmas, conv)
     }
 
     /// The forward pass with given (drawn or mean) kernel and bias.

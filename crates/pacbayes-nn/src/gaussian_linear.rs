@@ -47,28 +47,7 @@ impl GaussianLinear {
         noise: &mut Noise,
         sigmas: Option<&[Tensor; 2]>,
     ) -> Result<Tensor> {
-        let (mu_w, mu_b) = (self.weight.mu().as_tensor(), self.bias.mu().as_tensor());
-        if !mode.is_stochastic() {
-            return affine(x, mu_w, mu_b);
-        }
-        let owned;
-        let [sigma_w, sigma_b] = match sigmas {
-            Some(s) => s,
-            None => {
-                owned = [self.weight.sigma()?, self.bias.sigma()?];
-                &owned
-            }
-        };
-        if mode == Mode::Sample {
-            let w = self.weight.sample_with(sigma_w, noise)?;
-            let b = self.bias.sample_with(sigma_b, noise)?;
-            return affine(x, &w, &b);
-        }
-        // Local reparameterization: mean x·μᵀ + μ_b, variance x²·(σ²)ᵀ + σ_b².
-        let mean = affine(x, mu_w, mu_b)?;
-        let var = affine(&x.sqr()?, &sigma_w.sqr()?, &sigma_b.sqr()?)?;
-        let eps = noise.normal_tensor(mean.shape(), mean.device())?;
-        Ok(mean.add(&var.sqrt()?.mul(&eps)?)?)
+        crate::param::gaussian_forward(&self.weight, &self.bias, x, mode, noise, sigmas, affine)
     }
 
     /// The forward pass with given (drawn or mean) weight and bias.

@@ -135,3 +135,39 @@ impl GaussianParam {
         Ok(())
     }
 }
+
+/// The forward pass shared by the Gaussian layers, given the layer's map `op(x, weight, bias)`
+/// (affine or convolution): the mean weights, one draw, or the local reparameterization
+/// N(op(x, μ_W, μ_b), op(x², σ_W², σ_b²)) with independent noise per output. `sigmas` are the
+/// weight's and the bias's σ when the caller has them already.
+pub(crate) fn gaussian_forward(
+    weight: &GaussianParam,
+    bias: &GaussianParam,
+    x: &Tensor,
+    mode: crate::Mode,
+    noise: &mut crate::noise::Noise,
+    sigmas: Option<&[Tensor; 2]>,
+    op: impl Fn(&Tensor, &Tensor, &Tensor) -> Result<Tensor>,
+) -> Result<Tensor> {
+    let (mu_w, mu_b) = (weight.mu().as_tensor(), bias.mu().as_tensor());
+    if !mode.is_stochastic() {
+        return op(x, mu_w, mu_b);
+    }
+    let owned;
+    let [sigma_w, sigma_b] = match sigmas {
+        Some(s) => s,
+        None => {
+            owned = [weight.sigma()?, bias.sigma()?];
+            &owned
+        }
+    };
+    if mode == crate::Mode::Sample {
+        let w = weight.sample_with(sigma_w, noise)?;
+        let b = bias.sample_with(sigma_b, noise)?;
+        return op(x, &w, &b);
+    }
+    let mean = op(x, mu_w, mu_b)?;
+    let var = op(&x.sqr()?, &sigma_w.sqr()?, &sigma_b.sqr()?)?;
+    let eps = noise.normal_tensor(mean.shape(), mean.device())?;
+    Ok(mean.add(&var.sqrt()?.mul(&eps)?)?)
+}
