@@ -3,8 +3,13 @@
 use clap::{Parser, Subcommand};
 
 use crate::commands::bound::BoundCommand;
+use crate::commands::certify::CertifyArgs;
 use crate::commands::data::DataCommand;
+use crate::commands::posterior::PosteriorArgs;
 use crate::commands::prior::PriorArgs;
+use crate::commands::report::ReportArgs;
+use crate::commands::run::RunArgs;
+use crate::commands::verify::VerifyArgs;
 
 /// Honest, tight, checkable PAC-Bayes risk certificates.
 #[derive(Debug, Parser)]
@@ -16,6 +21,8 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    /// Data → prior → posterior → certificate → table in one new run folder (MNIST FCN by default).
+    Run(RunArgs),
     /// The bound calculator: kl inverses and certificates from numbers.
     #[command(subcommand)]
     Bound(BoundCommand),
@@ -24,4 +31,12 @@ pub(crate) enum Command {
     Data(DataCommand),
     /// Fits a prior on S_prior (or builds a data-free or from-file one) and saves it in a new folder.
     Prior(PriorArgs),
+    /// Trains the posterior of a run folder's prior by minimizing a PAC-Bayes bound, and saves it there.
+    Posterior(PosteriorArgs),
+    /// Certifies a run's posterior on its S_bound and writes certificate.json into the run folder.
+    Certify(CertifyArgs),
+    /// Recomputes a certificate.json from its recorded quantities; exit status 2 on any mismatch.
+    Verify(VerifyArgs),
+    /// Gathers the certificates of several runs into a tightness table (CSV, Parquet, Markdown, LaTeX).
+    Report(ReportArgs),
 }

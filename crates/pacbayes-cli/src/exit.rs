@@ -22,6 +22,10 @@ fn caused_by_input(err: &anyhow::Error) -> bool {
             || cause.downcast_ref::<pacbayes_data::Error>().is_some_and(pacbayes_data::Error::is_input)
             || cause.downcast_ref::<pacbayes_prior::Error>().is_some_and(pacbayes_prior::Error::is_input)
             || cause.downcast_ref::<pacbayes_nn::Error>().is_some_and(pacbayes_nn::Error::is_input)
+            || cause
+                .downcast_ref::<pacbayes_posterior::Error>()
+                .is_some_and(pacbayes_posterior::Error::is_input)
+            || cause.downcast_ref::<pacbayes_eval::Error>().is_some_and(pacbayes_eval::Error::is_input)
     })
 }
 

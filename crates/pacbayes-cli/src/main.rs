@@ -1,26 +1,13 @@
-//! `pacbayes`: PAC-Bayes risk certificates from the terminal.
-//!
-//! Exit status: 0 on success, 2 for an error caused by the input (with one line on stderr that names
-//! what was wrong), 1 for an internal failure.
-
-mod args;
-mod cli;
-mod commands;
-mod config;
-mod exit;
-mod progress;
+//! `pacbayes`: PAC-Bayes risk certificates from the terminal (see the library docs of
+//! `pacbayes_cli` for the exit statuses).
 
 use std::process::ExitCode;
 
-use clap::Parser;
+/// Training allocates and frees tensors of the same sizes at every step: mimalloc reuses them
+/// instead of returning them to the kernel and faulting fresh zeroed pages back in.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = match cli::Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(err) => return exit::clap_error(&err),
-    };
-    match commands::run(cli.command) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => exit::failure(&err),
-    }
+    pacbayes_cli::main()
 }

@@ -56,3 +56,37 @@ impl FitObserver for EpochProgress {
         ));
     }
 }
+
+/// Posterior training's progress: the same bar and one line per epoch; the bar is cleared when
+/// training drops it.
+pub(crate) struct PosteriorProgress(EpochProgress);
+
+impl PosteriorProgress {
+    pub(crate) fn new(epochs: usize) -> Self {
+        Self(EpochProgress::new("posterior", epochs))
+    }
+}
+
+impl pacbayes_posterior::ProgressHook for PosteriorProgress {
+    fn step(&mut self, epoch: usize, step: usize, steps: usize) {
+        FitObserver::step(&mut self.0, epoch, step, steps);
+    }
+
+    fn epoch(&mut self, m: &pacbayes_posterior::EpochMetrics) {
+        self.0.line(format!(
+            "posterior epoch {:>3}: objective {:.5}, KL {:.3}, risk {:.4}, train error {:.2}%, {:.1} s",
+            m.epoch,
+            m.objective,
+            m.kl,
+            m.risk,
+            100.0 * m.train_error,
+            m.seconds
+        ));
+    }
+}
+
+impl Drop for PosteriorProgress {
+    fn drop(&mut self) {
+        self.0.finish();
+    }
+}

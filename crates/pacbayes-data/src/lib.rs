@@ -48,7 +48,7 @@ pub use mnist::{
     IDX_FILES, MNIST_DIR_VAR, SUMS_FILE, binary_mnist, binary_mnist_from, default_mnist_dir, load_idx_dir,
     mnist, mnist_from,
 };
-pub use sets::{Batch, BoundSet, PriorSet, ValidationSet};
+pub use sets::{Batch, BoundSet, PriorSet, TrainSet, ValidationSet};
 pub use source::DatasetSpec;
 pub use split::{SPLIT_ALGORITHM, Split, SplitConfig};
 pub use standardize::Standardizer;

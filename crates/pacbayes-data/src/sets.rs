@@ -170,3 +170,29 @@ impl<'a> BoundSet<'a> {
 
     view_methods!('a);
 }
+
+/// The whole training set S (S_prior, the validation slice and S_bound together): what a posterior
+/// may be trained on, since a bound holds for every Q at once as long as the prior never saw S_bound.
+/// Its size is not a sample size of any bound; use [`BoundSet::n`] for that.
+#[derive(Debug, Clone, Copy)]
+pub struct TrainSet<'a> {
+    view: View<'a>,
+}
+
+impl<'a> TrainSet<'a> {
+    pub(crate) fn new(data: &'a Dataset, indices: &'a [usize]) -> Self {
+        TrainSet { view: View { data, indices } }
+    }
+
+    /// Number of training examples (`n_train`).
+    pub fn len(&self) -> usize {
+        self.view.indices.len()
+    }
+
+    /// Never true: a split is not built from an empty training set.
+    pub fn is_empty(&self) -> bool {
+        self.view.indices.is_empty()
+    }
+
+    view_methods!('a);
+}

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::manifest::SplitManifest;
-use crate::sets::{BoundSet, PriorSet, ValidationSet};
+use crate::sets::{BoundSet, PriorSet, TrainSet, ValidationSet};
 
 /// The name and version of the split algorithm, as written into manifests.
 pub const SPLIT_ALGORITHM: &str = "stratified-chacha20-fisher-yates/v1";
@@ -78,6 +78,7 @@ pub struct Split {
     prior: Vec<usize>,
     validation: Vec<usize>,
     bound: Vec<usize>,
+    all: Vec<usize>,
 }
 
 impl Split {
@@ -114,7 +115,8 @@ impl Split {
             return Err(Error::EmptyPart { dataset: dataset(), part: "validation" });
         }
         let content_sha256 = data.content_sha256();
-        Ok(Split { data, config, content_sha256, prior, validation, bound })
+        let all = (0..data.len()).collect();
+        Ok(Split { data, config, content_sha256, prior, validation, bound, all })
     }
 
     /// S_prior without the validation slice: what a prior may be fitted on (empty when α = 0).
@@ -130,6 +132,12 @@ impl Split {
     /// S_bound: the only part a certificate may be computed on, with its size n.
     pub fn bound(&self) -> BoundSet<'_> {
         BoundSet::new(&self.data, &self.bound)
+    }
+
+    /// The whole training set S, every part together in index order: what a posterior may be
+    /// trained on (the bound's n is still [`BoundSet::n`]).
+    pub fn train(&self) -> TrainSet<'_> {
+        TrainSet::new(&self.data, &self.all)
     }
 
     /// The settings the split was made with.

@@ -5,6 +5,9 @@
 
 use std::time::Instant;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use candle_core::{Device, Tensor};
 use candle_nn::Optimizer;
 use pacbayes_nn::{Architecture, Mode, Network, Noise};

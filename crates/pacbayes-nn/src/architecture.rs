@@ -138,6 +138,17 @@ impl Architecture {
         }
     }
 
+    /// The fixed affine map `x ↦ (x − shift) / scale` applied to every input before the first layer:
+    /// for the MNIST architectures the published pixel mean and standard deviation of MNIST
+    /// (0.1307, 0.3081), as in the reference code's input normalization; none for the linear model.
+    /// The constants do not depend on any sample, so they cost nothing in a bound.
+    pub fn input_normalization(&self) -> Option<(f32, f32)> {
+        match *self {
+            Architecture::Fcn | Architecture::Cnn | Architecture::FcnBinary => Some((0.1307, 0.3081)),
+            Architecture::Linear { .. } => None,
+        }
+    }
+
     /// The shape of one example: `[784]` for the fully connected and linear models (a flat vector),
     /// `[1, 28, 28]` for the CNN. Inputs of any shape with this many values per example are reshaped.
     pub fn example_shape(&self) -> Vec<usize> {

@@ -15,10 +15,9 @@ pub struct GaussianConv2d {
     bias: GaussianParam,
 }
 
-/// conv(x, w) + b for x of shape (batch, in, h, w).
+/// conv(x, w) + b for x of shape (batch, in, h, w), as a matrix product over unfolded patches.
 fn conv(x: &Tensor, w: &Tensor, b: &Tensor) -> Result<Tensor> {
-    let channels = b.dim(0)?;
-    Ok(x.conv2d(w, 0, 1, 1, 1)?.broadcast_add(&b.reshape((1, channels, 1, 1))?)?)
+    Ok(crate::im2col::conv2d(x, w, b)?)
 }
 
 impl GaussianConv2d {

@@ -64,7 +64,8 @@ impl Layer {
     }
 }
 
-/// The input as f32 with shape (batch, example shape of the architecture).
+/// The input as f32 with shape (batch, example shape of the architecture), normalized as the
+/// architecture says ([`Architecture::input_normalization`]).
 fn shape_input(architecture: Architecture, x: &Tensor) -> Result<Tensor> {
     let dims = x.dims();
     let per_example: usize = dims.iter().skip(1).product();
@@ -77,7 +78,10 @@ fn shape_input(architecture: Architecture, x: &Tensor) -> Result<Tensor> {
     }
     let mut shape = vec![dims[0]];
     shape.extend(architecture.example_shape());
-    let x = if x.dtype() == DType::F32 { x.clone() } else { x.to_dtype(DType::F32)? };
+    let mut x = if x.dtype() == DType::F32 { x.clone() } else { x.to_dtype(DType::F32)? };
+    if let Some((shift, scale)) = architecture.input_normalization() {
+        x = x.affine(1.0 / f64::from(scale), -f64::from(shift) / f64::from(scale))?;
+    }
     if x.dims() == shape.as_slice() { Ok(x) } else { Ok(x.reshape(shape)?) }
 }
 

@@ -15,6 +15,8 @@ use crate::{Error, FitRecord, Prior, Result};
 pub const WEIGHTS_FILE: &str = "prior.safetensors";
 /// File name of the description.
 pub const RECORD_FILE: &str = "prior.json";
+/// File name of the split manifest, written beside the prior when the record has one.
+pub const SPLIT_FILE: &str = "split.json";
 
 /// The contents of `prior.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -26,13 +28,19 @@ pub struct PriorRecord {
     pub description: String,
     /// The architecture's name.
     pub architecture: String,
+    /// The dataset, as a `--dataset` value (`mnist`, `csv:FILE`, ...); empty for a prior built
+    /// without data.
+    pub dataset: String,
+    /// The label column of a table (unused by other datasets).
+    pub label_column: String,
     /// Union-bound charges for choices made in building it.
     pub charges: Vec<Charge>,
     /// Their total in nats.
     pub union_cost_nats: f64,
     /// The seed of every random choice, where one was made.
     pub seed: Option<u64>,
-    /// The split manifest of the data the prior saw (none for a data-free prior).
+    /// The split manifest of the training set: S_prior is what the prior may have seen, S_bound
+    /// what the certificate is computed on (none when the prior was built without data).
     pub split: Option<serde_json::Value>,
     /// The training record of a learnt prior.
     pub fit: Option<FitRecord>,
@@ -50,6 +58,8 @@ impl PriorRecord {
             kind: kind.to_owned(),
             description: prior.description(),
             architecture: architecture.to_string(),
+            dataset: String::new(),
+            label_column: String::new(),
             union_cost_nats: charges.iter().fold(0.0, |t, c| t + c.cost_nats),
             charges,
             seed: None,
@@ -88,6 +98,10 @@ impl SavedPrior {
             weights.save(tmp.join(WEIGHTS_FILE))?;
             let json = serde_json::to_string_pretty(record).expect("a record serializes");
             std::fs::write(tmp.join(RECORD_FILE), json + "\n").map_err(io(&tmp.join(RECORD_FILE)))?;
+            if let Some(split) = &record.split {
+                let json = serde_json::to_string_pretty(split).expect("a manifest serializes");
+                std::fs::write(tmp.join(SPLIT_FILE), json + "\n").map_err(io(&tmp.join(SPLIT_FILE)))?;
+            }
             std::fs::rename(&tmp, dir).map_err(io(dir))
         })();
         if written.is_err() {

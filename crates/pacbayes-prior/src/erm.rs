@@ -21,6 +21,8 @@ pub struct EpochRecord {
     pub epoch: usize,
     /// Mean cross-entropy over the epoch's steps (with dropout).
     pub train_loss: f64,
+    /// The learning rate of the epoch.
+    pub learning_rate: f64,
     /// Fraction of training examples misclassified during the epoch (with dropout).
     pub train_error: f64,
     /// Error of the mean network on the validation slice of S_prior, if there is one.
@@ -69,6 +71,7 @@ pub(crate) fn train(
     let steps = order.len().div_ceil(s.batch_size);
     for epoch in 1..=s.epochs {
         order.shuffle(&mut rng);
+        let learning_rate = s.lr_schedule.rate(s.learning_rate, epoch, s.epochs);
         let (mut loss_sum, mut wrong) = (0.0, 0usize);
         for (step, positions) in order.chunks(s.batch_size).enumerate() {
             let (x, y) = tensors(&prior.gather(positions), device)?;
@@ -78,7 +81,7 @@ pub(crate) fn train(
             if !loss_value.is_finite() {
                 return Err(Error::Diverged { epoch, step: step + 1, loss: loss_value });
             }
-            sgd_step(&vars, &mut velocity, &loss, s.learning_rate, s.momentum)?;
+            sgd_step(&vars, &mut velocity, &loss, learning_rate, s.momentum)?;
             loss_sum += loss_value * positions.len() as f64;
             wrong += misclassified(&logits, &y)?;
             observer.step(epoch, step + 1, steps);
@@ -87,6 +90,7 @@ pub(crate) fn train(
         let record = EpochRecord {
             epoch,
             train_loss: loss_sum / prior.len() as f64,
+            learning_rate,
             train_error: wrong as f64 / prior.len() as f64,
             validation_error,
             seconds: start.elapsed().as_secs_f64(),

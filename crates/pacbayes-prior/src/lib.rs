@@ -50,7 +50,7 @@ mod prior;
 mod scale;
 mod settings;
 
-pub use artifact::{PriorRecord, RECORD_FILE, SavedPrior, WEIGHTS_FILE};
+pub use artifact::{PriorRecord, RECORD_FILE, SPLIT_FILE, SavedPrior, WEIGHTS_FILE};
 pub use data_free::DataFree;
 pub use erm::{EpochRecord, FitObserver, error_rate};
 pub use error::{Error, Result};
@@ -58,4 +58,4 @@ pub use from_file::FromFile;
 pub use learnt::{FitRecord, Learnt};
 pub use prior::Prior;
 pub use scale::ScaleChoice;
-pub use settings::{CheckedSettings, LearntSettings};
+pub use settings::{CheckedSettings, LearntSettings, LrSchedule};

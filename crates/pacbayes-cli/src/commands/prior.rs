@@ -8,7 +8,7 @@ use clap::Args;
 use pacbayes_data::{DatasetSpec, Split, SplitConfig, TabularOptions};
 use pacbayes_nn::{Architecture, Network};
 use pacbayes_prior::{
-    DataFree, FromFile, Learnt, LearntSettings, Prior, PriorRecord, SavedPrior, ScaleChoice, error_rate,
+    DataFree, FromFile, Learnt, LearntSettings, LrSchedule, Prior, PriorRecord, SavedPrior, ScaleChoice, error_rate,
 };
 use serde::{Deserialize, Serialize};
 
@@ -51,6 +51,7 @@ pub(crate) struct Training {
     pub(crate) epochs: usize,
     pub(crate) batch_size: usize,
     pub(crate) learning_rate: f64,
+    pub(crate) lr_schedule: LrSchedule,
     pub(crate) momentum: f64,
     pub(crate) dropout: f64,
     pub(crate) patience: usize,
@@ -82,6 +83,7 @@ impl Default for Training {
             epochs: l.epochs,
             batch_size: l.batch_size,
             learning_rate: l.learning_rate,
+            lr_schedule: l.lr_schedule,
             momentum: l.momentum,
             dropout: l.dropout,
             patience: l.patience,
@@ -133,6 +135,9 @@ pub(crate) struct PriorArgs {
     /// SGD learning rate.
     #[arg(long)]
     learning_rate: Option<f64>,
+    /// Learning-rate schedule: cosine (default) or constant.
+    #[arg(long, value_parser = parse_schedule)]
+    lr_schedule: Option<LrSchedule>,
     /// SGD momentum.
     #[arg(long)]
     momentum: Option<f64>,
@@ -165,6 +170,7 @@ impl PriorArgs {
         set!(training.epochs = epochs);
         set!(training.batch_size = batch_size);
         set!(training.learning_rate = learning_rate);
+        set!(training.lr_schedule = lr_schedule);
         set!(training.momentum = momentum);
         set!(training.dropout = dropout);
         set!(training.patience = patience);
@@ -216,6 +222,7 @@ pub(crate) fn fit_and_save(config: &PriorConfig, out: &Path) -> Result<String> {
                 epochs: t.epochs,
                 batch_size: t.batch_size,
                 learning_rate: t.learning_rate,
+                lr_schedule: t.lr_schedule,
                 momentum: t.momentum,
                 dropout: t.dropout,
                 patience: t.patience,
@@ -256,7 +263,9 @@ pub(crate) fn fit_and_save(config: &PriorConfig, out: &Path) -> Result<String> {
         }
     };
     record.seed = Some(config.seed);
-    record.split = (config.kind == "learnt").then(|| serde_json::to_value(split.manifest())).transpose()?;
+    record.dataset.clone_from(&config.dataset);
+    record.label_column.clone_from(&config.label_column);
+    record.split = Some(serde_json::to_value(split.manifest())?);
     let net = Network::from_prior(&weights)?;
     let test_error = error_rate(&net, test_batches(&test), &device)?;
     record.mean_test_error = Some(test_error);
@@ -281,4 +290,12 @@ fn test_batches(test: &pacbayes_data::Dataset) -> impl Iterator<Item = pacbayes_
             shape: test.shape().to_vec(),
         }
     })
+}
+
+fn parse_schedule(s: &str) -> std::result::Result<LrSchedule, String> {
+    match s.trim() {
+        "cosine" => Ok(LrSchedule::Cosine),
+        "constant" => Ok(LrSchedule::Constant),
+        _ => Err("expected cosine or constant".to_owned()),
+    }
 }

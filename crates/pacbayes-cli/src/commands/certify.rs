@@ -1,0 +1,168 @@
+//! `pacbayes certify`: certify the posterior of a run folder on its S_bound and write
+//! `certificate.json`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use pacbayes_bounds::Ledger;
+use pacbayes_eval::{CertifySettings, Observer, PriorSummary, Protocol, RunContext};
+use pacbayes_nn::Network;
+use serde::{Deserialize, Serialize};
+
+use crate::commands::run_data::load_run;
+use crate::config;
+use crate::exit::UsageError;
+
+/// The file a certificate is written to, inside the run folder.
+pub(crate) const CERTIFICATE_FILE: &str = "certificate.json";
+
+/// Every setting of `pacbayes certify`, as in a TOML configuration file; flags override it. The keys
+/// and defaults are those of [`CertifySettings`]: `protocol = "fast"`, `repetitions` = ⌈10⁶/n⌉,
+/// `draws = 1000` (classic), `delta = 0.025`, `delta_mc = 0.01`, `p_min = 1e-5`, `seed = 0`,
+/// `batch_size = 1000`, `ensemble_size = 100`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub(crate) struct CertifyConfig(pub(crate) CertifySettings);
+
+#[derive(Debug, Args)]
+pub(crate) struct CertifyArgs {
+    /// The run folder (made by `pacbayes prior`, with a posterior from `pacbayes posterior`).
+    #[arg(long)]
+    run: PathBuf,
+    /// A TOML file with any of the settings below (flags override it).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// fast (an independent draw per example and repetition) or classic (whole-network draws).
+    #[arg(long)]
+    protocol: Option<String>,
+    /// k, repetitions of the fast protocol [default: ceil(1e6 / n)].
+    #[arg(long, value_parser = crate::args::positive_count)]
+    repetitions: Option<u64>,
+    /// m, weight draws of the classic protocol [default: 1000].
+    #[arg(long, value_parser = crate::args::positive_count)]
+    draws: Option<u64>,
+    /// δ of the bound, in (0, 1) [default: 0.025].
+    #[arg(long, value_parser = crate::args::open_unit)]
+    delta: Option<f64>,
+    /// δ′ of the Monte Carlo term, in (0, 1) [default: 0.01].
+    #[arg(long, value_parser = crate::args::open_unit)]
+    delta_mc: Option<f64>,
+    /// p_min of the bounded cross-entropy, in (0, 1) [default: 1e-5].
+    #[arg(long, value_parser = crate::args::open_unit)]
+    p_min: Option<f64>,
+    /// Seed of every weight draw [default: 0].
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+impl CertifyArgs {
+    fn resolve(&self) -> Result<CertifyConfig> {
+        let mut c: CertifyConfig = config::read_or_default(self.config.as_deref())?;
+        let s = &mut c.0;
+        if let Some(p) = &self.protocol {
+            s.protocol = p.parse::<Protocol>()?;
+        }
+        if self.repetitions.is_some() {
+            s.repetitions = self.repetitions;
+        }
+        s.draws = self.draws.unwrap_or(s.draws);
+        s.delta = self.delta.unwrap_or(s.delta);
+        s.delta_mc = self.delta_mc.unwrap_or(s.delta_mc);
+        s.p_min = self.p_min.unwrap_or(s.p_min);
+        s.seed = self.seed.unwrap_or(s.seed);
+        Ok(c)
+    }
+}
+
+pub(crate) fn run(args: CertifyArgs) -> Result<()> {
+    let config = args.resolve()?;
+    println!("{}", certify_run(&config, &args.run)?);
+    Ok(())
+}
+
+/// A progress bar on stderr (hidden when stderr is not a terminal).
+struct Bar(ProgressBar);
+
+impl Observer for Bar {
+    fn begin(&self, stage: &str, units: u64) {
+        self.0.set_length(units);
+        self.0.set_position(0);
+        self.0.set_message(stage.to_owned());
+    }
+
+    fn advance(&self, units: u64) {
+        self.0.inc(units);
+    }
+}
+
+/// Certifies the posterior of `run_dir` on its S_bound, writes `certificate.json` into it (never
+/// over an existing one), and returns the certificate in a few lines.
+///
+/// # Errors
+/// A folder without prior or posterior, a split that does not match its manifest, invalid settings,
+/// or an existing certificate.
+pub(crate) fn certify_run(config: &CertifyConfig, run_dir: &Path) -> Result<String> {
+    let out = run_dir.join(CERTIFICATE_FILE);
+    if out.exists() {
+        return Err(UsageError(format!("{} exists already; it is never overwritten", out.display())).into());
+    }
+    let settings = config.0.check()?;
+    let run = load_run(run_dir)?;
+    let posterior_path = run_dir.join("posterior.safetensors");
+    if !posterior_path.is_file() {
+        return Err(UsageError(format!(
+            "{}: no posterior.safetensors here; train one with `pacbayes posterior --prior {}` first",
+            run_dir.display(),
+            run_dir.display()
+        ))
+        .into());
+    }
+    let network = Network::load_posterior(run.prior.gaussian(), &posterior_path)
+        .with_context(|| format!("reading {}", posterior_path.display()))?;
+    let posterior_json = run_dir.join("posterior.json");
+    let posterior: serde_json::Value = if posterior_json.is_file() {
+        let text = std::fs::read_to_string(&posterior_json)?;
+        serde_json::from_str(&text).map_err(|e| UsageError(format!("{}: {e}", posterior_json.display())))?
+    } else {
+        serde_json::Value::Null
+    };
+    let objective = posterior.get("objective").and_then(|v| v.as_str()).unwrap_or("unknown").to_owned();
+    let record = run.prior.record();
+    let context = RunContext {
+        run: run_dir
+            .file_name()
+            .map_or_else(|| run_dir.display().to_string(), |n| n.to_string_lossy().into_owned()),
+        dataset: record.dataset.clone(),
+        objective,
+        prior: PriorSummary {
+            kind: record.kind.clone(),
+            description: record.description.clone(),
+            charges: record.charges.clone(),
+            union_cost_nats: record.union_cost_nats,
+        },
+        posterior,
+        split: run.split.manifest(),
+    };
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("certify {msg} [{bar:30}] {pos}/{len}, {elapsed} (eta {eta})")
+            .expect("a valid template")
+            .progress_chars("=> "),
+    );
+    let bar = Bar(bar);
+    let certificate = pacbayes_eval::certify(
+        &network,
+        run.split.bound(),
+        &run.test,
+        &settings,
+        &Ledger::new(),
+        context,
+        &bar,
+    )?;
+    bar.0.finish_and_clear();
+    certificate.verify().context("the certificate just computed does not verify")?;
+    certificate.write_new(&out)?;
+    Ok(format!("{}\ncertificate written to {}", certificate.summary(), out.display()))
+}

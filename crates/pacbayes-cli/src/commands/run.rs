@@ -1,0 +1,306 @@
+//! `pacbayes run`: data → prior → posterior → certificate → table, in one new run folder.
+//!
+//! The run is built in a temporary sibling of its folder (`runs/.NAME.tmp-PID`) and renamed into
+//! place when every stage has succeeded, so a failed or interrupted run never leaves a folder that
+//! looks finished; an existing run folder is never overwritten.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use serde::{Deserialize, Serialize};
+
+use crate::commands::certify::{CERTIFICATE_FILE, CertifyConfig, certify_run};
+use crate::commands::posterior::{PosteriorConfig, train_and_save};
+use crate::commands::prior::{PriorConfig, fit_and_save};
+use crate::commands::report::report;
+use crate::config;
+use crate::exit::UsageError;
+
+/// The file the resolved configuration is saved to, inside the run folder.
+pub(crate) const CONFIG_FILE: &str = "config.toml";
+
+/// A schedule to start from; keys of a configuration file override it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Preset {
+    /// About five minutes on 2 cores for the MNIST FCN: 20 prior epochs, 10 posterior epochs.
+    #[default]
+    Quick,
+    /// The published schedule of Pérez-Ortiz et al. (2021): 70 prior epochs, 100 posterior epochs.
+    Paper,
+}
+
+impl Preset {
+    /// The keys that differ from the stage defaults (which are the published ones).
+    fn overrides(self) -> &'static str {
+        match self {
+            Preset::Quick => "[prior.training]\nepochs = 20\n[posterior]\nepochs = 10\n",
+            Preset::Paper => "",
+        }
+    }
+}
+
+/// Every setting of a run. Each table is the configuration of its stage's own command
+/// (`pacbayes prior`, `pacbayes posterior`, `pacbayes certify`), with the same keys and defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct RunConfig {
+    /// The run folder's name (default: dataset-architecture-prior-objective-alpha-seed).
+    pub(crate) name: String,
+    /// The schedule the other keys override.
+    pub(crate) preset: Preset,
+    /// `pacbayes prior` settings: dataset, architecture, prior kind, α, σ₀, ERM schedule.
+    pub(crate) prior: PriorConfig,
+    /// `pacbayes posterior` settings: objective, optimizer, epochs, δ, ...
+    pub(crate) posterior: PosteriorConfig,
+    /// `pacbayes certify` settings: protocol, repetitions, δ, δ′, ...
+    pub(crate) certificate: CertifyConfig,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            preset: Preset::default(),
+            prior: PriorConfig::default(),
+            posterior: PosteriorConfig::default(),
+            certificate: CertifyConfig::default(),
+        }
+    }
+}
+
+impl RunConfig {
+    /// The configuration in TOML `text` laid over its preset (the preset named in the text, or
+    /// `preset` when given, which wins). Unknown keys are errors naming the key and its line.
+    pub(crate) fn resolve(text: &str, preset: Option<Preset>) -> std::result::Result<Self, (usize, String)> {
+        let given: RunConfig = config::parse(text)?; // checks every key, with line numbers
+        let preset = preset.unwrap_or(given.preset);
+        let mut merged: toml::Table = toml::from_str(preset.overrides()).expect("presets are valid TOML");
+        let file: toml::Table = toml::from_str(text).map_err(|e| (1, e.message().to_owned()))?;
+        merge(&mut merged, file);
+        merged.insert("preset".into(), toml::Value::try_from(preset).expect("a preset serializes"));
+        let mut config: RunConfig =
+            toml::Value::Table(merged).try_into().map_err(|e: toml::de::Error| (1, e.message().to_owned()))?;
+        if config.name.is_empty() {
+            config.name = config.default_name();
+        }
+        Ok(config)
+    }
+
+    fn default_name(&self) -> String {
+        let dataset: String = self
+            .prior
+            .dataset
+            .rsplit(['/', ':'])
+            .next()
+            .unwrap_or("data")
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' })
+            .collect();
+        format!(
+            "{dataset}-{}-{}-{}-a{}-s{}",
+            self.prior.architecture,
+            self.prior.kind,
+            self.posterior.objective,
+            self.prior.prior_fraction,
+            self.prior.seed
+        )
+    }
+}
+
+/// Lays `over` onto `base`, table by table.
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (key, value) in over {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    /// A TOML file with any of the settings (tables [prior], [posterior], [certificate]).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// The schedule to start from.
+    #[arg(long, value_enum)]
+    preset: Option<Preset>,
+    /// The run folder's name (inside --runs-dir); it must not exist.
+    #[arg(long)]
+    name: Option<String>,
+    /// Where run folders are created.
+    #[arg(long, default_value = "runs")]
+    runs_dir: PathBuf,
+    /// The seed of every stage (split, prior, posterior, certificate).
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+/// What a finished run left behind.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    /// The run folder.
+    pub run_dir: PathBuf,
+    /// Its `certificate.json`.
+    pub certificate: PathBuf,
+    /// The tightness table of the run, as printed.
+    pub table: String,
+    /// Wall time of the whole run in seconds.
+    pub seconds: f64,
+}
+
+pub(crate) fn run(args: RunArgs) -> Result<()> {
+    let text = match &args.config {
+        Some(path) => {
+            std::fs::read_to_string(path).map_err(|e| UsageError(format!("{}: {e}", path.display())))?
+        }
+        None => String::new(),
+    };
+    let shown = args.config.as_ref().map_or_else(|| "the default configuration".into(), |p| p.display().to_string());
+    let mut config = RunConfig::resolve(&text, args.preset)
+        .map_err(|(line, message)| UsageError(format!("{shown}, line {line}: {message}")))?;
+    if let Some(name) = &args.name {
+        config.name.clone_from(name);
+    }
+    if let Some(seed) = args.seed {
+        config.prior.seed = seed;
+        config.posterior.seed = seed;
+        config.certificate.0.seed = seed;
+    }
+    let outcome = run_pipeline(&config, &args.runs_dir, None)?;
+    println!("{}", outcome.table);
+    println!("certificate: {}", outcome.certificate.display());
+    Ok(())
+}
+
+/// Runs the pipeline of `text` (a run configuration in TOML; empty for the defaults) in a new folder
+/// under `runs_dir`.
+///
+/// # Errors
+/// A configuration that does not parse, a run folder that exists already, or a failing stage; the
+/// temporary folder is removed in every case.
+pub fn run_from_toml(text: &str, runs_dir: &Path) -> Result<RunOutcome> {
+    run_reusing_prior(text, runs_dir, &[])
+}
+
+/// As [`run_from_toml`], but when one of the finished runs in `candidates` was made with exactly
+/// the same `[prior]` settings, its prior (and split) is copied instead of fitted again: the prior
+/// depends on those settings only, so the result is the same.
+///
+/// # Errors
+/// As [`run_from_toml`].
+pub fn run_reusing_prior(text: &str, runs_dir: &Path, candidates: &[PathBuf]) -> Result<RunOutcome> {
+    let config = RunConfig::resolve(text, None)
+        .map_err(|(line, message)| UsageError(format!("run configuration, line {line}: {message}")))?;
+    let reuse = candidates.iter().find(|dir| same_prior(dir, &config.prior));
+    run_pipeline(&config, runs_dir, reuse.map(PathBuf::as_path))
+}
+
+/// Whether the run in `dir` was made with the prior settings `prior`.
+fn same_prior(dir: &Path, prior: &PriorConfig) -> bool {
+    std::fs::read_to_string(dir.join(CONFIG_FILE))
+        .ok()
+        .and_then(|text| config::parse::<RunConfig>(&text).ok())
+        .is_some_and(|c| c.prior == *prior)
+}
+
+/// Reads, verifies and tabulates the certificates of `run_dirs`, writing `table.*` into `out`;
+/// returns the table as printed.
+///
+/// # Errors
+/// A run without a verified certificate, or a file that cannot be written.
+pub fn report_runs(run_dirs: &[PathBuf], out: &Path) -> Result<String> {
+    report(run_dirs, out)
+}
+
+fn run_pipeline(config: &RunConfig, runs_dir: &Path, reuse: Option<&Path>) -> Result<RunOutcome> {
+    let start = Instant::now();
+    let name = &config.name;
+    if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
+        return Err(UsageError(format!("run name {name:?} is invalid: expected a plain folder name")).into());
+    }
+    let final_dir = runs_dir.join(name);
+    if final_dir.exists() {
+        return Err(UsageError(format!(
+            "{} exists already; choose another --name or remove it",
+            final_dir.display()
+        ))
+        .into());
+    }
+    std::fs::create_dir_all(runs_dir).with_context(|| format!("creating {}", runs_dir.display()))?;
+    let tmp = runs_dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let built = build(config, &tmp, reuse);
+    if built.is_err() {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    let table = built?;
+    std::fs::rename(&tmp, &final_dir).with_context(|| format!("renaming the run into {}", final_dir.display()))?;
+    Ok(RunOutcome {
+        certificate: final_dir.join(CERTIFICATE_FILE),
+        run_dir: final_dir,
+        table,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// The files of a prior, copied when a prior is reused.
+const PRIOR_FILES: [&str; 3] = [pacbayes_prior::WEIGHTS_FILE, pacbayes_prior::RECORD_FILE, pacbayes_prior::SPLIT_FILE];
+
+/// The stages, in `tmp`; returns the table.
+fn build(config: &RunConfig, tmp: &Path, reuse: Option<&Path>) -> Result<String> {
+    let stage = |i: usize, what: &str| eprintln!("[{i}/4] {what}");
+    match reuse {
+        Some(source) => {
+            stage(1, &format!("prior (the same as in {})", source.display()));
+            std::fs::create_dir_all(tmp).with_context(|| format!("creating {}", tmp.display()))?;
+            for file in PRIOR_FILES {
+                std::fs::copy(source.join(file), tmp.join(file))
+                    .with_context(|| format!("copying {}", source.join(file).display()))?;
+            }
+        }
+        None => {
+            stage(1, "prior");
+            eprintln!("{}", fit_and_save(&config.prior, tmp)?);
+        }
+    }
+    let resolved = toml::to_string(config).context("writing the resolved configuration")?;
+    std::fs::write(tmp.join(CONFIG_FILE), resolved).context("writing config.toml")?;
+    stage(2, "posterior");
+    eprintln!("{}", train_and_save(&config.posterior, tmp, false)?);
+    stage(3, "certificate");
+    eprintln!("{}", certify_run(&config.certificate, tmp)?);
+    stage(4, "table");
+    report(&[tmp.to_path_buf()], tmp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_resolve_and_file_keys_win() {
+        let quick = RunConfig::resolve("", None).unwrap();
+        assert_eq!(quick.preset, Preset::Quick);
+        assert_eq!(quick.prior.training.epochs, 20);
+        assert_eq!(quick.posterior.epochs, 10);
+        assert_eq!(quick.name, "mnist-fcn-learnt-f-quad-a0.5-s0");
+        let paper = RunConfig::resolve("preset = \"paper\"\n", None).unwrap();
+        assert_eq!(paper.prior.training.epochs, PriorConfig::default().training.epochs);
+        assert_eq!(paper.posterior.epochs, PosteriorConfig::default().epochs);
+        let own = RunConfig::resolve("[posterior]\nepochs = 3\n", Some(Preset::Paper)).unwrap();
+        assert_eq!((own.posterior.epochs, own.preset), (3, Preset::Paper));
+        assert_eq!(own.prior.training.epochs, 70);
+    }
+
+    #[test]
+    fn unknown_keys_name_their_line() {
+        let (line, message) = RunConfig::resolve("name = \"x\"\n[posterior]\nepoch = 3\n", None).unwrap_err();
+        assert_eq!(line, 3);
+        assert!(message.contains("epoch"), "{message}");
+    }
+}

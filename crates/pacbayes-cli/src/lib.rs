@@ -1,0 +1,40 @@
+//! The `pacbayes` command, and the pipeline behind `pacbayes run` as a library for experiment
+//! binaries.
+//!
+//! Exit status of the command: 0 on success, 2 for an error caused by the input (with one line on
+//! stderr that names what was wrong), 1 for an internal failure.
+//!
+//! ```no_run
+//! // One run from a TOML configuration (every key optional; see `pacbayes run --help`).
+//! let outcome = pacbayes_cli::run_from_toml(
+//!     "name = \"quick-fcn\"\n[posterior]\nepochs = 2\n",
+//!     std::path::Path::new("runs"),
+//! )?;
+//! println!("certificate: {}", outcome.certificate.display());
+//! # Ok::<(), anyhow::Error>(())
+//! ```
+
+mod args;
+mod cli;
+mod commands;
+mod config;
+mod exit;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub use commands::run::{RunOutcome, report_runs, run_from_toml, run_reusing_prior};
+
+/// Parses the command line, runs the command, and maps its outcome to an exit status.
+pub fn main() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return exit::clap_error(&err),
+    };
+    match commands::run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => exit::failure(&err),
+    }
+}

@@ -1,0 +1,191 @@
+//! `pacbayes certify`, `verify` and `report` run as a user would, on a small CSV table: a prior
+//! made with the CLI, a posterior written with the library.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use candle_core::Device;
+use pacbayes_nn::{Architecture, GaussianWeights, Network};
+
+fn pacbayes(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pacbayes")).args(args).output().expect("the binary runs")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pacbayes-eval-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch directory");
+    dir
+}
+
+/// Two overlapping classes in 3 features.
+fn write_csv(path: &Path) -> String {
+    let mut text = "a,b,c,label\n".to_owned();
+    for i in 0..400 {
+        let class = i % 2;
+        let shift = if class == 1 { 0.6 } else { -0.6 };
+        let jitter = ((i * 37) % 17) as f64 / 17.0 - 0.5;
+        let other = ((i * 11) % 13) as f64 / 13.0 - 0.5;
+        text.push_str(&format!("{},{},{},{class}\n", shift + 2.0 * jitter, other, -shift * 0.5 + jitter));
+    }
+    std::fs::write(path, text).expect("write");
+    format!("csv:{}", path.display())
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "status {:?}, stderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn assert_user_error(out: &Output, mentions: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
+    assert!(out.stdout.is_empty(), "stdout on error: {}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(err.lines().count(), 1, "stderr: {err}");
+    assert!(err.contains(mentions), "stderr {err:?} does not mention {mentions:?}");
+}
+
+/// A prior made by the CLI, and a posterior next to it: the prior's means moved a little.
+fn make_run(dir: &Path, dataset: &str, name: &str, kind: &str) -> PathBuf {
+    let run = dir.join(name);
+    let r = run.to_str().unwrap();
+    ok(&pacbayes(&[
+        "prior",
+        "--kind",
+        kind,
+        "--dataset",
+        dataset,
+        "--architecture",
+        "linear",
+        "--sigma0",
+        "0.1",
+        "--prior-fraction",
+        "0.3",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "20",
+        "--out",
+        r,
+    ]));
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("prior.json")).unwrap()).unwrap();
+    let arch: Architecture = record["architecture"].as_str().unwrap().parse().unwrap();
+    let prior = GaussianWeights::load(arch, run.join("prior.safetensors"), None, &Device::Cpu).unwrap();
+    let net = Network::from_prior(&prior).unwrap();
+    for p in net.params() {
+        let mu = (p.mu().as_tensor() + 0.05).unwrap();
+        p.set_posterior(&mu, &p.rho().as_tensor().copy().unwrap()).unwrap();
+    }
+    net.save_posterior(run.join("posterior.safetensors")).unwrap();
+    std::fs::write(run.join("posterior.json"), "{\"objective\": \"fquad\"}\n").unwrap();
+    run
+}
+
+#[test]
+fn certify_verify_and_report() {
+    let dir = scratch("all");
+    let dataset = write_csv(&dir.join("data.csv"));
+    let learnt = make_run(&dir, &dataset, "learnt", "learnt");
+    let free = make_run(&dir, &dataset, "free", "data-free");
+
+    let printed =
+        ok(&pacbayes(&["certify", "--run", learnt.to_str().unwrap(), "--repetitions", "50", "--seed", "4"]));
+    assert!(printed.contains("risk <=") && printed.contains("fast, k = 50"), "{printed}");
+    let cert_path = learnt.join("certificate.json");
+    let cert: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&cert_path).unwrap()).unwrap();
+    let n = cert["n_bound"].as_u64().unwrap();
+    assert_eq!(n, cert["split"]["n_bound"].as_u64().unwrap());
+    assert_eq!(cert["protocol"]["mc_samples"].as_u64().unwrap(), 50 * n);
+    assert_eq!(cert["objective"], "fquad");
+    assert_eq!(cert["prior"]["kind"], "learnt");
+    // Never written over.
+    assert_user_error(&pacbayes(&["certify", "--run", learnt.to_str().unwrap()]), "exists already");
+
+    // The classic protocol, from a config file.
+    let config = dir.join("certify.toml");
+    std::fs::write(&config, "protocol = \"classic\"\ndraws = 40\nensemble_size = 5\n").unwrap();
+    let printed =
+        ok(&pacbayes(&["certify", "--run", free.to_str().unwrap(), "--config", config.to_str().unwrap()]));
+    assert!(printed.contains("classic, m = 40"), "{printed}");
+
+    let verified = ok(&pacbayes(&["verify", cert_path.to_str().unwrap()]));
+    assert!(verified.starts_with("ok: risk ≤ "), "{verified}");
+    assert_eq!(verified.lines().count(), 1);
+
+    for (field, change) in [
+        (
+            "zero_one",
+            serde_json::json!({"zero_one": {"bound": cert["zero_one"]["bound"].as_f64().unwrap() * 0.9}}),
+        ),
+        ("n_bound", serde_json::json!({"n_bound": n + 1})),
+        ("protocol.mc_samples", serde_json::json!({"protocol": {"mc_samples": 1_000_000_000u64}})),
+    ] {
+        let mut tampered = cert.clone();
+        for (key, value) in change.as_object().unwrap() {
+            match value {
+                serde_json::Value::Object(inner) => {
+                    for (k, v) in inner {
+                        tampered[key][k] = v.clone();
+                    }
+                }
+                v => tampered[key] = v.clone(),
+            }
+        }
+        let path = dir.join(format!("tampered-{field}.json"));
+        std::fs::write(&path, serde_json::to_string_pretty(&tampered).unwrap()).unwrap();
+        assert_user_error(&pacbayes(&["verify", path.to_str().unwrap()]), field);
+    }
+    assert_user_error(&pacbayes(&["verify", dir.join("data.csv").to_str().unwrap()]), "data.csv");
+
+    let tables = dir.join("tables");
+    let printed = ok(&pacbayes(&[
+        "report",
+        learnt.to_str().unwrap(),
+        free.to_str().unwrap(),
+        "--out",
+        tables.to_str().unwrap(),
+    ]));
+    assert!(printed.contains("learnt") && printed.contains("free"), "{printed}");
+    for ext in ["csv", "parquet", "md", "tex"] {
+        assert!(tables.join(format!("table.{ext}")).is_file(), "table.{ext}");
+    }
+    let csv = std::fs::read_to_string(tables.join("table.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    assert!(
+        csv.lines().next().unwrap().starts_with("run,dataset,architecture,prior,objective,prior_fraction")
+    );
+}
+
+#[test]
+fn bad_requests_exit_2() {
+    let dir = scratch("bad");
+    let dataset = write_csv(&dir.join("data.csv"));
+    let run = dir.join("run");
+    let r = run.to_str().unwrap();
+    ok(&pacbayes(&[
+        "prior",
+        "--kind",
+        "data-free",
+        "--dataset",
+        &dataset,
+        "--architecture",
+        "linear",
+        "--out",
+        r,
+    ]));
+    assert_user_error(&pacbayes(&["certify", "--run", r]), "posterior.safetensors");
+    assert_user_error(&pacbayes(&["certify", "--run", r, "--delta", "1.5"]), "(0, 1)");
+    assert_user_error(&pacbayes(&["certify", "--run", r, "--protocol", "slow"]), "fast or classic");
+    let config = dir.join("bad.toml");
+    std::fs::write(&config, "delta = 0.05\ndeltamc = 0.1\n").unwrap();
+    assert_user_error(&pacbayes(&["certify", "--run", r, "--config", config.to_str().unwrap()]), "line 2");
+    assert_user_error(&pacbayes(&["certify", "--run", dir.join("nothing").to_str().unwrap()]), "prior.json");
+    assert_user_error(&pacbayes(&["report", r]), "certificate.json");
+}

@@ -1,0 +1,162 @@
+//! `pacbayes posterior` run as a user would, on a prior made from a small CSV table.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn pacbayes(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pacbayes")).args(args).output().expect("the binary runs")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pacbayes-posterior-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch directory");
+    dir
+}
+
+/// Two overlapping classes in 3 features, so that the posterior has something to learn.
+fn write_csv(path: &Path) -> String {
+    let mut text = "a,b,c,label\n".to_owned();
+    for i in 0..400 {
+        let class = i % 2;
+        let shift = if class == 1 { 0.8 } else { -0.8 };
+        let jitter = ((i * 37) % 17) as f64 / 8.0 - 1.0;
+        let other = ((i * 53) % 13) as f64 / 6.0 - 1.0;
+        text.push_str(&format!("{},{other},{},{class}\n", shift + jitter, -shift * 0.5 + other * jitter));
+    }
+    std::fs::write(path, text).expect("write");
+    format!("csv:{}", path.display())
+}
+
+/// A run folder with a data-free prior on the table.
+fn run_folder(dir: &Path) -> PathBuf {
+    let dataset = write_csv(&dir.join("blobs.csv"));
+    let run = dir.join("run");
+    let made = pacbayes(&[
+        "prior",
+        "--kind",
+        "data-free",
+        "--dataset",
+        &dataset,
+        "--architecture",
+        "linear",
+        "--sigma0",
+        "0.1",
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    run
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn assert_user_error(out: &Output, mentions: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
+    assert!(out.stdout.is_empty(), "stdout on error: {}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(err.lines().count(), 1, "stderr: {err}");
+    assert!(err.contains(mentions), "stderr {err:?} does not mention {mentions:?}");
+}
+
+#[test]
+fn a_posterior_is_trained_saved_and_resumed() {
+    let dir = scratch("train");
+    let run = run_folder(&dir);
+    let r = run.to_str().unwrap();
+    let config = dir.join("posterior.toml");
+    std::fs::write(&config, "objective = \"f-classic\"\noptimizer = \"adam\"\nbatch_size = 50\n").unwrap();
+    let trained = pacbayes(&[
+        "posterior",
+        "--prior",
+        r,
+        "--config",
+        config.to_str().unwrap(),
+        "--objective",
+        "f-quad",
+        "--epochs",
+        "3",
+        "--learning-rate",
+        "0.01",
+        "--seed",
+        "4",
+    ]);
+    let stderr = String::from_utf8_lossy(&trained.stderr);
+    assert!(trained.status.success(), "{stderr}");
+    assert_eq!(stderr.lines().filter(|l| l.contains("posterior epoch")).count(), 3, "{stderr}");
+    assert!(String::from_utf8_lossy(&trained.stdout).contains("posterior saved in"));
+    for f in ["posterior.safetensors", "posterior.json", "metrics.csv", "metrics.parquet", "checkpoint"] {
+        assert!(run.join(f).exists(), "{f} missing");
+    }
+    let record = json(&run.join("posterior.json"));
+    assert_eq!(record["objective"], "f-quad");
+    assert_eq!(record["settings"]["optimizer"], "adam");
+    assert_eq!(record["settings"]["batch_size"], 50);
+    assert_eq!(record["seed"], 4);
+    assert_eq!(record["epochs_run"], 3);
+    assert_eq!(record["stop_reason"], "completed");
+    assert_eq!(record["architecture"], "linear-3-2");
+    assert!(record["kl"].as_f64().unwrap() > 0.0);
+    assert_eq!(record["n_bound"], record["split"]["n_bound"]);
+    let csv = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 3, "{csv}");
+
+    // A finished posterior is not written over without --resume ...
+    assert_user_error(&pacbayes(&["posterior", "--prior", r, "--epochs", "3"]), "exists already");
+    // ... and --resume with other settings is refused, naming the setting.
+    let other = pacbayes(&["posterior", "--prior", r, "--resume", "--epochs", "5", "--seed", "4"]);
+    assert_eq!(other.status.code(), Some(2), "{}", String::from_utf8_lossy(&other.stderr));
+    assert!(String::from_utf8_lossy(&other.stderr).contains("differs"));
+    // With the same settings it continues to 5 epochs.
+    let resumed = pacbayes(&[
+        "posterior",
+        "--prior",
+        r,
+        "--config",
+        config.to_str().unwrap(),
+        "--objective",
+        "f-quad",
+        "--epochs",
+        "5",
+        "--learning-rate",
+        "0.01",
+        "--seed",
+        "4",
+        "--resume",
+    ]);
+    let stderr = String::from_utf8_lossy(&resumed.stderr);
+    assert!(resumed.status.success(), "{stderr}");
+    assert_eq!(stderr.lines().filter(|l| l.contains("posterior epoch")).count(), 2, "{stderr}");
+    assert_eq!(json(&run.join("posterior.json"))["epochs_run"], 5);
+    assert_eq!(std::fs::read_to_string(run.join("metrics.csv")).unwrap().lines().count(), 1 + 5);
+}
+
+#[test]
+fn bad_flags_exit_2_with_one_line() {
+    let dir = scratch("bad");
+    let run = run_folder(&dir);
+    let r = run.to_str().unwrap();
+    assert_user_error(&pacbayes(&["posterior", "--prior", r, "--objective", "f-foo"]), "objective");
+    assert_user_error(&pacbayes(&["posterior", "--prior", r, "--delta", "1.5"]), "delta");
+    assert_user_error(&pacbayes(&["posterior", "--prior", r, "--train-on", "prior"]), "train_on");
+    assert_user_error(&pacbayes(&["posterior", "--prior", r, "--mode", "mean"]), "mode");
+    assert_user_error(&pacbayes(&["posterior", "--prior", r, "--epochs", "0"]), "epochs");
+    assert_user_error(&pacbayes(&["posterior", "--prior", r, "--epochs", "many"]), "epochs");
+    assert_user_error(&pacbayes(&["posterior", "--prior", r, "--resume"]), "resume");
+    let missing = dir.join("nowhere");
+    assert_user_error(&pacbayes(&["posterior", "--prior", missing.to_str().unwrap()]), "pacbayes prior");
+    let config = dir.join("bad.toml");
+    std::fs::write(&config, "epochs = 2\nlearning_rat = 0.1\n").unwrap();
+    assert_user_error(
+        &pacbayes(&["posterior", "--prior", r, "--config", config.to_str().unwrap()]),
+        "line 2",
+    );
+    // Divergence is reported with where it happened; nothing final is written.
+    let diverged = pacbayes(&["posterior", "--prior", r, "--learning-rate", "1e38", "--epochs", "2"]);
+    let err = String::from_utf8_lossy(&diverged.stderr);
+    assert_eq!(diverged.status.code(), Some(2), "{err}");
+    assert!(err.lines().last().unwrap().contains("diverged at epoch"), "{err}");
+    assert!(!run.join("posterior.json").exists());
+}

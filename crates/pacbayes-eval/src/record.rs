@@ -1,0 +1,263 @@
+//! `certificate.json`: everything a referee needs to recompute the bound without the network.
+
+use std::time::Instant;
+
+use pacbayes_bounds::{BoundInputs, BoundKind, Certificate, Charge, Ledger, McTerm};
+use pacbayes_data::{BoundSet, Dataset, SplitManifest};
+use pacbayes_nn::{Network, Noise};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    CertifySettings, CheckedSettings, Error, Observer, Protocol, Result, TestErrors, estimate, test_errors,
+};
+
+/// The format tag of `certificate.json`; [`CertificateRecord::verify`] rejects any other.
+pub const FORMAT: &str = "pacbayes-certificate/1";
+
+/// What the prior was and what building it cost.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriorSummary {
+    /// `learnt`, `data-free`, `from-file`, or a user's own name.
+    pub kind: String,
+    /// One line.
+    pub description: String,
+    /// The union-bound charges of choices made in building it.
+    pub charges: Vec<Charge>,
+    /// Their total in nats.
+    pub union_cost_nats: f64,
+}
+
+/// How the empirical risk was estimated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProtocolRecord {
+    /// `fast` or `classic`.
+    pub name: Protocol,
+    /// k, for the fast protocol.
+    pub repetitions: Option<u64>,
+    /// m, for the classic protocol.
+    pub draws: Option<u64>,
+    /// The number of independent draws the Monte Carlo term is paid on: k·n or m.
+    pub mc_samples: u64,
+}
+
+/// The seeds of the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Seeds {
+    /// The seed of every weight draw of the certification.
+    pub certify: u64,
+    /// The seed of the split (as in the manifest).
+    pub split: u64,
+}
+
+/// Wall times in seconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WallTimes {
+    /// Estimating the empirical risk on S_bound.
+    pub emp_risk: f64,
+    /// The test errors.
+    pub test: f64,
+    /// The whole certification.
+    pub total: f64,
+}
+
+/// The contents of `certificate.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertificateRecord {
+    /// [`FORMAT`].
+    pub format: String,
+    /// The pacbayes version that wrote it.
+    pub version: String,
+    /// The run's name (its folder).
+    pub run: String,
+    /// The dataset, as a `--dataset` value.
+    pub dataset: String,
+    /// The architecture's name.
+    pub architecture: String,
+    /// The training objective of the posterior.
+    pub objective: String,
+    /// The prior.
+    pub prior: PriorSummary,
+    /// A summary of the posterior, free-form.
+    pub posterior: serde_json::Value,
+    /// The split manifest: S_bound is the set the bound is computed on.
+    pub split: SplitManifest,
+    /// The settings of the certification.
+    pub settings: CertifySettings,
+    /// The seeds.
+    pub seeds: Seeds,
+    /// The protocol.
+    pub protocol: ProtocolRecord,
+    /// Every union-bound charge paid: the prior's first, then any other.
+    pub charges: Vec<Charge>,
+    /// n = |S_bound|.
+    pub n_bound: u64,
+    /// KL(Q‖P) in nats.
+    pub kl: f64,
+    /// KL/n.
+    pub kl_over_n: f64,
+    /// The certificate for the 0-1 loss.
+    pub zero_one: Certificate,
+    /// The certificate for the bounded cross-entropy.
+    pub cross_entropy: Certificate,
+    /// p_min of the bounded cross-entropy.
+    pub p_min: f64,
+    /// The test errors.
+    pub test: TestErrors,
+    /// bound (0-1) − stochastic test error.
+    pub gap: f64,
+    /// Wall times.
+    pub wall_seconds: WallTimes,
+}
+
+/// What a certificate says about the run besides the network and the data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunContext {
+    /// The run's name.
+    pub run: String,
+    /// The dataset, as a `--dataset` value.
+    pub dataset: String,
+    /// The training objective of the posterior.
+    pub objective: String,
+    /// The prior.
+    pub prior: PriorSummary,
+    /// A summary of the posterior.
+    pub posterior: serde_json::Value,
+    /// The split manifest; its `n_bound` must be the size of the bound set.
+    pub split: SplitManifest,
+}
+
+/// The kl certificate for an estimate $\hat e$ from `mc_samples` draws.
+fn kl_certificate(
+    emp_risk: f64,
+    kl: f64,
+    n: u64,
+    s: &CertifySettings,
+    mc_samples: u64,
+    ledger: &Ledger,
+) -> Result<Certificate> {
+    let inputs = BoundInputs::new(emp_risk, kl, n, s.delta)?;
+    let mc = McTerm::new(mc_samples, s.delta_mc)?;
+    Ok(Certificate::compute(&inputs, Some(mc), &BoundKind::Kl, ledger)?)
+}
+
+/// Certifies `network` (Q, with its prior P inside) on `bound`, reports its test errors on `test`,
+/// and records everything.
+///
+/// The ledger holds the prior's charges (from `context.prior`) followed by `extra` (choices made on
+/// S_bound after the prior, for example among posterior checkpoints). The empirical risk is
+/// estimated by the protocol of `settings` (see [`crate::estimate`]); the same draws serve both
+/// losses, and each certificate holds with probability at least $1 - \delta - \delta'$.
+///
+/// # Errors
+/// A manifest whose `n_bound` differs from `bound.n()`, an empty test set, data that does not fit
+/// the network, or a candle failure.
+pub fn certify(
+    network: &Network,
+    bound: BoundSet<'_>,
+    test: &Dataset,
+    settings: &CheckedSettings,
+    extra: &Ledger,
+    context: RunContext,
+    observer: &dyn Observer,
+) -> Result<CertificateRecord> {
+    let start = Instant::now();
+    let n = bound.n() as u64;
+    if context.split.n_bound != bound.n() {
+        return Err(Error::InvalidData {
+            what: "S_bound",
+            reason: format!(
+                "{} examples, but the manifest records n_bound = {}",
+                bound.n(),
+                context.split.n_bound
+            ),
+        });
+    }
+    let s = settings.settings();
+    let mut root = Noise::new(s.seed);
+    let (mut bound_noise, mut test_noise) = (root.fork(), root.fork());
+    let risk = estimate(network, bound, settings, &mut bound_noise, observer)?;
+    let tests = test_errors(network, test, settings, &mut test_noise, observer)?;
+    let ledger: Ledger = context.prior.charges.iter().chain(extra.charges()).cloned().collect();
+    // Rounding can leave a KL of a posterior at its prior a hair below 0; the true value is ≥ 0.
+    let kl = network.kl_value()?.max(0.0);
+    let zero_one = kl_certificate(risk.zero_one, kl, n, s, risk.mc_samples, &ledger)?;
+    let cross_entropy = kl_certificate(risk.cross_entropy, kl, n, s, risk.mc_samples, &ledger)?;
+    Ok(CertificateRecord {
+        format: FORMAT.to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        run: context.run,
+        dataset: context.dataset,
+        architecture: network.architecture().to_string(),
+        objective: context.objective,
+        prior: context.prior,
+        posterior: context.posterior,
+        seeds: Seeds { certify: s.seed, split: context.split.seed },
+        split: context.split,
+        settings: s.clone(),
+        protocol: ProtocolRecord {
+            name: risk.protocol,
+            repetitions: risk.repetitions,
+            draws: risk.draws,
+            mc_samples: risk.mc_samples,
+        },
+        charges: ledger.charges().to_vec(),
+        n_bound: n,
+        kl,
+        kl_over_n: kl / n as f64,
+        gap: zero_one.bound - tests.stochastic,
+        zero_one,
+        cross_entropy,
+        p_min: s.p_min,
+        wall_seconds: WallTimes {
+            emp_risk: risk.seconds,
+            test: tests.seconds,
+            total: start.elapsed().as_secs_f64(),
+        },
+        test: tests,
+    })
+}
+
+impl CertificateRecord {
+    /// A few lines for the terminal.
+    pub fn summary(&self) -> String {
+        let p = &self.protocol;
+        let how = match p.name {
+            Protocol::Fast => format!("fast, k = {} repetitions", p.repetitions.unwrap_or(0)),
+            Protocol::Classic => format!("classic, m = {} weight draws", p.draws.unwrap_or(0)),
+        };
+        let (z, c) = (&self.zero_one, &self.cross_entropy);
+        format!(
+            "{run}: {arch} on {data}, n = {n}, KL = {kl:.2} nats (KL/n = {kln:.4}), union cost {u:.3} nats\n\
+             protocol {how}: {mc} Monte Carlo draws, delta = {d}, delta_mc = {dmc}\n\
+             0-1 loss:   emp risk {ez:.4} (upper {uz:.4}) -> risk <= {bz:.4}\n\
+             bounded CE: emp risk {ec:.4} (upper {uc:.4}) -> risk <= {bc:.4}\n\
+             test error: stochastic {ts:.4}, mean network {tm:.4}, ensemble of {te} {tv:.4}; gap {gap:.4}",
+            run = self.run,
+            arch = self.architecture,
+            data = self.dataset,
+            n = self.n_bound,
+            kl = self.kl,
+            kln = self.kl_over_n,
+            u = z.union_cost_nats,
+            mc = p.mc_samples,
+            d = z.delta,
+            dmc = z.delta_mc.unwrap_or(0.0),
+            ez = z.emp_risk,
+            uz = z.emp_risk_upper,
+            bz = z.bound,
+            ec = c.emp_risk,
+            uc = c.emp_risk_upper,
+            bc = c.bound,
+            ts = self.test.stochastic,
+            tm = self.test.mean,
+            te = self.test.ensemble_size,
+            tv = self.test.ensemble,
+            gap = self.gap,
+        )
+    }
+}

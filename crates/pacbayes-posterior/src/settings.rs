@@ -1,0 +1,239 @@
+//! Settings of posterior training, checked before use.
+
+use pacbayes_nn::Mode;
+use serde::{Deserialize, Serialize};
+
+use crate::objective::Objective;
+use crate::{Error, Result};
+
+/// Settings for training a posterior, unchecked (as read from a configuration file). Defaults follow
+/// Pérez-Ortiz et al. (2021) for MNIST: the f-quad objective, SGD with learning rate 0.001 and
+/// momentum 0.95, batch 250, δ = 0.025, p_min = 10⁻⁵, 100 epochs, local reparameterization, trained on
+/// all of S.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PosteriorSettings {
+    /// The training objective: `f-classic`, `f-quad` (default), `f-lambda`, `f-kl` or `bbb`.
+    pub objective: String,
+    /// `sgd` (default; with momentum, as PyTorch does it) or `adam` (no weight decay).
+    pub optimizer: String,
+    /// Passes over the training data (default 100).
+    pub epochs: usize,
+    /// Step size (default 0.001).
+    pub learning_rate: f64,
+    /// SGD momentum in [0, 1) (default 0.95).
+    pub momentum: f64,
+    /// Adam's β₁ in [0, 1) (default 0.9).
+    pub adam_beta1: f64,
+    /// Adam's β₂ in [0, 1) (default 0.999).
+    pub adam_beta2: f64,
+    /// Adam's ε > 0 (default 10⁻⁸).
+    pub adam_epsilon: f64,
+    /// Examples per step (default 250).
+    pub batch_size: usize,
+    /// The δ of the bound the objective stands for, in (0, 1) (default 0.025).
+    pub delta: f64,
+    /// The floor p_min of the bounded cross-entropy, in (0, 1) (default 10⁻⁵).
+    pub p_min: f64,
+    /// The weight β of the KL in `bbb` (default 1), finite and ≥ 0.
+    pub beta: f64,
+    /// `all` (default: all of S) or `bound` (S_bound only).
+    pub train_on: String,
+    /// `local` (default: local reparameterization) or `sample` (one weight draw per step).
+    pub mode: String,
+    /// Seed of the example order and of every noise draw (default 0).
+    pub seed: u64,
+    /// A wall-time budget in seconds for one run (default: none), finite and > 0.
+    pub max_seconds: Option<f64>,
+    /// Draw the same noise at every step (default false): the objective becomes a deterministic
+    /// function of (μ, ρ), for full-batch solvers such as L-BFGS.
+    pub fixed_noise: bool,
+}
+
+impl Default for PosteriorSettings {
+    fn default() -> Self {
+        Self {
+            objective: "f-quad".into(),
+            optimizer: "sgd".into(),
+            epochs: 100,
+            learning_rate: 0.001,
+            momentum: 0.95,
+            adam_beta1: 0.9,
+            adam_beta2: 0.999,
+            adam_epsilon: 1e-8,
+            batch_size: 250,
+            delta: 0.025,
+            p_min: 1e-5,
+            beta: 1.0,
+            train_on: "all".into(),
+            mode: "local".into(),
+            seed: 0,
+            max_seconds: None,
+            fixed_noise: false,
+        }
+    }
+}
+
+/// The optimizer of the minibatch solver.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Optimizer {
+    /// SGD with momentum: v ← m·v + g, w ← w − lr·v.
+    Sgd {
+        /// The momentum m.
+        momentum: f64,
+    },
+    /// Adam without weight decay.
+    Adam {
+        /// β₁.
+        beta1: f64,
+        /// β₂.
+        beta2: f64,
+        /// ε.
+        epsilon: f64,
+    },
+}
+
+/// Which examples Q is trained on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrainOn {
+    /// All of S (S_prior, validation slice and S_bound).
+    All,
+    /// S_bound only.
+    Bound,
+}
+
+/// [`PosteriorSettings`] that passed [`PosteriorSettings::check`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedSettings {
+    settings: PosteriorSettings,
+    objective: Objective,
+    optimizer: Optimizer,
+    train_on: TrainOn,
+    mode: Mode,
+}
+
+fn bad<T>(name: &'static str, value: impl ToString, expected: &'static str) -> Result<T> {
+    Err(Error::InvalidSetting { name, value: value.to_string(), expected })
+}
+
+fn unit(name: &'static str, x: f64, open_left: bool) -> Result<()> {
+    let ok = if open_left { x > 0.0 && x < 1.0 } else { (0.0..1.0).contains(&x) };
+    match (ok, open_left) {
+        (true, _) => Ok(()),
+        (false, true) => bad(name, x, "a number in (0, 1)"),
+        (false, false) => bad(name, x, "a number in [0, 1)"),
+    }
+}
+
+impl PosteriorSettings {
+    /// Checks every setting.
+    ///
+    /// # Errors
+    /// The first setting outside its domain, named.
+    pub fn check(self) -> Result<CheckedSettings> {
+        let objective = match Objective::from_name(&self.objective, self.beta) {
+            Some(o) => o,
+            None => return bad("objective", &self.objective, "f-classic, f-quad, f-lambda, f-kl or bbb"),
+        };
+        if !(self.beta >= 0.0 && self.beta.is_finite()) {
+            return bad("beta", self.beta, "a finite number >= 0");
+        }
+        let optimizer = match self.optimizer.as_str() {
+            "sgd" => Optimizer::Sgd { momentum: self.momentum },
+            "adam" => {
+                Optimizer::Adam { beta1: self.adam_beta1, beta2: self.adam_beta2, epsilon: self.adam_epsilon }
+            }
+            other => return bad("optimizer", other, "sgd or adam"),
+        };
+        if self.epochs == 0 {
+            return bad("epochs", 0, "at least 1");
+        }
+        if self.batch_size == 0 {
+            return bad("batch_size", 0, "at least 1");
+        }
+        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
+            return bad("learning_rate", self.learning_rate, "a finite number > 0");
+        }
+        unit("momentum", self.momentum, false)?;
+        unit("adam_beta1", self.adam_beta1, false)?;
+        unit("adam_beta2", self.adam_beta2, false)?;
+        if !(self.adam_epsilon > 0.0 && self.adam_epsilon.is_finite()) {
+            return bad("adam_epsilon", self.adam_epsilon, "a finite number > 0");
+        }
+        unit("delta", self.delta, true)?;
+        unit("p_min", self.p_min, true)?;
+        let train_on = match self.train_on.as_str() {
+            "all" => TrainOn::All,
+            "bound" => TrainOn::Bound,
+            other => return bad("train_on", other, "all or bound"),
+        };
+        let mode = match self.mode.as_str() {
+            "local" => Mode::Local,
+            "sample" => Mode::Sample,
+            other => return bad("mode", other, "local or sample"),
+        };
+        if let Some(s) = self.max_seconds
+            && !(s > 0.0 && s.is_finite())
+        {
+            return bad("max_seconds", s, "a finite number of seconds > 0");
+        }
+        Ok(CheckedSettings { settings: self, objective, optimizer, train_on, mode })
+    }
+}
+
+impl CheckedSettings {
+    /// The settings as given.
+    pub fn settings(&self) -> &PosteriorSettings {
+        &self.settings
+    }
+
+    /// The training objective.
+    pub fn objective(&self) -> &Objective {
+        &self.objective
+    }
+
+    /// The optimizer.
+    pub fn optimizer(&self) -> Optimizer {
+        self.optimizer
+    }
+
+    /// Which examples Q is trained on.
+    pub fn train_on(&self) -> TrainOn {
+        self.train_on
+    }
+
+    /// The forward mode of training.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_pass_and_each_bad_setting_is_named() {
+        assert!(PosteriorSettings::default().check().is_ok());
+        let name = |s: PosteriorSettings| match s.check() {
+            Err(Error::InvalidSetting { name, .. }) => name,
+            other => panic!("expected a setting error, got {other:?}"),
+        };
+        let d = PosteriorSettings::default;
+        assert_eq!(name(PosteriorSettings { objective: "f-foo".into(), ..d() }), "objective");
+        assert_eq!(name(PosteriorSettings { optimizer: "lbfgs".into(), ..d() }), "optimizer");
+        assert_eq!(name(PosteriorSettings { epochs: 0, ..d() }), "epochs");
+        assert_eq!(name(PosteriorSettings { batch_size: 0, ..d() }), "batch_size");
+        assert_eq!(name(PosteriorSettings { learning_rate: f64::NAN, ..d() }), "learning_rate");
+        assert_eq!(name(PosteriorSettings { momentum: 1.0, ..d() }), "momentum");
+        assert_eq!(name(PosteriorSettings { adam_beta2: -0.1, ..d() }), "adam_beta2");
+        assert_eq!(name(PosteriorSettings { adam_epsilon: 0.0, ..d() }), "adam_epsilon");
+        assert_eq!(name(PosteriorSettings { delta: 1.0, ..d() }), "delta");
+        assert_eq!(name(PosteriorSettings { delta: 0.0, ..d() }), "delta");
+        assert_eq!(name(PosteriorSettings { p_min: f64::NAN, ..d() }), "p_min");
+        assert_eq!(name(PosteriorSettings { beta: -1.0, ..d() }), "beta");
+        assert_eq!(name(PosteriorSettings { train_on: "prior".into(), ..d() }), "train_on");
+        assert_eq!(name(PosteriorSettings { mode: "mean".into(), ..d() }), "mode");
+        assert_eq!(name(PosteriorSettings { max_seconds: Some(0.0), ..d() }), "max_seconds");
+    }
+}

@@ -1,0 +1,288 @@
+//! The minibatch solver: SGD with momentum or Adam over the posterior's candle variables,
+//! implemented against argmin's [`Solver`] trait.
+//!
+//! One `next_iter` is **one minibatch step**; argmin's iteration counter is the number of steps
+//! done, so epoch and step follow from it (`epoch = iter / steps_per_epoch + 1`). The example order
+//! of an epoch is a shuffle seeded by (seed, epoch), and the noise of a step is seeded by (seed,
+//! epoch, step): nothing random is carried from step to step, so a checkpoint needs only the
+//! counters, μ, ρ and the optimizer's moments to resume bit for bit. The state's "parameter" is a
+//! light [`StepHandle`]; the variables are updated in place.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use argmin::core::{
+    Error as ArgminError, IterState, KV, Problem, Solver, State, TerminationReason, TerminationStatus,
+};
+use candle_core::backprop::GradStore;
+use candle_core::{Tensor, Var};
+use pacbayes_nn::Noise;
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::metrics::EpochMetrics;
+use crate::problem::PosteriorProblem;
+use crate::settings::{CheckedSettings, Optimizer};
+use crate::{Error, Result};
+
+/// Where a step was: epoch and step within it, both from 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StepHandle {
+    /// The epoch.
+    pub epoch: usize,
+    /// The step within the epoch.
+    pub step: usize,
+}
+
+/// The argmin state of posterior training: the iteration counter is the number of steps done, the
+/// cost the last step's objective.
+pub type PosteriorState = IterState<StepHandle, (), (), (), (), f64>;
+
+/// Sums over the steps of the current epoch so far.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EpochSums {
+    /// Σ objective × batch size.
+    pub objective: f64,
+    /// Σ risk × batch size.
+    pub risk: f64,
+    /// Examples misclassified.
+    pub wrong: usize,
+    /// Examples seen.
+    pub examples: usize,
+    /// Seconds spent.
+    pub seconds: f64,
+}
+
+/// A 64-bit seed for the stream of (seed, epoch, step), by SplitMix64 mixing.
+pub fn stream_seed(seed: u64, epoch: usize, step: usize) -> u64 {
+    let mut z = seed;
+    for part in [epoch as u64, step as u64] {
+        z = z.wrapping_add(0x9E37_79B9_7F4A_7C15).wrapping_add(part);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+    }
+    z
+}
+
+/// SGD with momentum (PyTorch's form) or Adam (no weight decay) over minibatches.
+#[derive(Debug, Clone)]
+pub struct MinibatchSolver {
+    settings: CheckedSettings,
+    n_train: usize,
+    moments: Vec<Vec<Tensor>>,
+    sums: EpochSums,
+    history: Vec<EpochMetrics>,
+    order: Option<(usize, Vec<usize>)>,
+    started: Option<Instant>,
+    stop: Arc<AtomicBool>,
+}
+
+impl MinibatchSolver {
+    /// A solver for `n_train` training examples; `stop` ends training cleanly after the current
+    /// step when set (for example by a Ctrl-C handler).
+    pub fn new(settings: &CheckedSettings, n_train: usize, stop: Arc<AtomicBool>) -> Self {
+        Self {
+            settings: settings.clone(),
+            n_train,
+            moments: Vec::new(),
+            sums: EpochSums::default(),
+            history: Vec::new(),
+            order: None,
+            started: None,
+            stop,
+        }
+    }
+
+    /// Steps per epoch: ⌈n_train / batch_size⌉.
+    pub fn steps_per_epoch(&self) -> usize {
+        self.n_train.div_ceil(self.settings.settings().batch_size)
+    }
+
+    /// The metrics of every completed epoch.
+    pub fn history(&self) -> &[EpochMetrics] {
+        &self.history
+    }
+
+    /// The optimizer's moments: for SGD one list (velocities), for Adam two (first and second
+    /// moments), each in the order of [`pacbayes_nn::Network::vars`]; empty before the first step.
+    pub fn moments(&self) -> &[Vec<Tensor>] {
+        &self.moments
+    }
+
+    /// The sums of the epoch in progress.
+    pub fn epoch_sums(&self) -> &EpochSums {
+        &self.sums
+    }
+
+    /// Restores the state a checkpoint saved.
+    pub(crate) fn restore(&mut self, moments: Vec<Vec<Tensor>>, sums: EpochSums, history: Vec<EpochMetrics>) {
+        self.moments = moments;
+        self.sums = sums;
+        self.history = history;
+    }
+
+    /// The example order of `epoch`: a shuffle seeded by (seed, epoch), or index order with fixed
+    /// noise (so that a full batch sees the same draws at every step).
+    fn order(&mut self, epoch: usize) -> &[usize] {
+        if self.order.as_ref().is_none_or(|(e, _)| *e != epoch) {
+            let mut order: Vec<usize> = (0..self.n_train).collect();
+            let s = self.settings.settings();
+            if !s.fixed_noise {
+                order.shuffle(&mut ChaCha8Rng::seed_from_u64(stream_seed(s.seed, epoch, 0)));
+            }
+            self.order = Some((epoch, order));
+        }
+        &self.order.as_ref().expect("just set").1
+    }
+
+    /// One optimizer update of `vars` from `grads`; `t` is the step count from 1.
+    fn update(&mut self, vars: &[Var], grads: &GradStore, t: usize) -> Result<()> {
+        let lr = self.settings.settings().learning_rate;
+        let lists = match self.settings.optimizer() {
+            Optimizer::Sgd { .. } => 1,
+            Optimizer::Adam { .. } => 2,
+        };
+        if self.moments.is_empty() {
+            let zeros =
+                vars.iter().map(|v| v.as_tensor().zeros_like()).collect::<candle_core::Result<Vec<_>>>()?;
+            self.moments = vec![zeros; lists];
+        }
+        for (i, var) in vars.iter().enumerate() {
+            let Some(g) = grads.get(var.as_tensor()) else { continue };
+            match self.settings.optimizer() {
+                Optimizer::Sgd { momentum } => {
+                    let v = (self.moments[0][i].affine(momentum, 0.0)? + g)?;
+                    var.set(&(var.as_tensor() - v.affine(lr, 0.0)?)?)?;
+                    self.moments[0][i] = v;
+                }
+                Optimizer::Adam { beta1, beta2, epsilon } => {
+                    let m = (self.moments[0][i].affine(beta1, 0.0)? + g.affine(1.0 - beta1, 0.0)?)?;
+                    let v = (self.moments[1][i].affine(beta2, 0.0)? + g.sqr()?.affine(1.0 - beta2, 0.0)?)?;
+                    let m_hat = m.affine(1.0 / (1.0 - beta1.powi(t as i32)), 0.0)?;
+                    let v_hat = v.affine(1.0 / (1.0 - beta2.powi(t as i32)), 0.0)?;
+                    let step = (m_hat / v_hat.sqrt()?.affine(1.0, epsilon)?)?.affine(lr, 0.0)?;
+                    var.set(&(var.as_tensor() - step)?)?;
+                    self.moments[0][i] = m;
+                    self.moments[1][i] = v;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn step(&mut self, p: &PosteriorProblem<'_>, iter: usize) -> Result<(StepHandle, f64, KV)> {
+        let started = Instant::now();
+        self.started.get_or_insert(started);
+        let steps = self.steps_per_epoch();
+        let (epoch, step) = (iter / steps + 1, iter % steps + 1);
+        if step == 1 {
+            self.sums = EpochSums::default();
+        }
+        let s = self.settings.settings().clone();
+        let lo = (step - 1) * s.batch_size;
+        let hi = (lo + s.batch_size).min(self.n_train);
+        let batch = p.data().gather(&self.order(epoch)[lo..hi]);
+        let mut noise = Noise::new(if s.fixed_noise { s.seed } else { stream_seed(s.seed, epoch, step) });
+        let terms = p.terms(&batch, &mut noise)?;
+        let mut values = [0.0; 3];
+        for (k, (term, t)) in [("risk", &terms.risk), ("kl", &terms.kl), ("objective", &terms.objective)]
+            .into_iter()
+            .enumerate()
+        {
+            let value = f64::from(t.to_scalar::<f32>()?);
+            if !value.is_finite() {
+                return Err(Error::NonFinite { epoch, step, term, value });
+            }
+            values[k] = value;
+        }
+        let [risk, _, objective] = values;
+        let grads = terms.objective.backward()?;
+        let vars = p.network().vars();
+        for var in &vars {
+            if let Some(g) = grads.get(var.as_tensor()) {
+                let value = f64::from(g.sum_all()?.to_scalar::<f32>()?);
+                if !value.is_finite() {
+                    return Err(Error::NonFinite { epoch, step, term: "gradient", value });
+                }
+            }
+        }
+        self.update(&vars, &grads, iter + 1)?;
+        let size = batch.len() as f64;
+        self.sums.objective += objective * size;
+        self.sums.risk += risk * size;
+        self.sums.wrong += terms.wrong;
+        self.sums.examples += batch.len();
+        self.sums.seconds += started.elapsed().as_secs_f64();
+        let mut kv = KV::new();
+        kv.insert("epoch", (epoch as u64).into());
+        kv.insert("step", (step as u64).into());
+        kv.insert("steps", (steps as u64).into());
+        kv.insert("objective", objective.into());
+        kv.insert("learning_rate", s.learning_rate.into());
+        if step == steps {
+            // The end of an epoch is checkpointed: make sure what is saved is finite.
+            for var in &vars {
+                let value = f64::from(var.as_tensor().sum_all()?.to_scalar::<f32>()?);
+                if !value.is_finite() {
+                    return Err(Error::NonFinite { epoch, step, term: "parameters", value });
+                }
+            }
+            let kl = p.network().kl_value()?;
+            if !kl.is_finite() {
+                return Err(Error::NonFinite { epoch, step, term: "kl", value: kl });
+            }
+            let n = self.sums.examples as f64;
+            let row = EpochMetrics {
+                epoch,
+                objective: self.sums.objective / n,
+                kl,
+                risk: self.sums.risk / n,
+                train_error: self.sums.wrong as f64 / n,
+                learning_rate: s.learning_rate,
+                seconds: self.sums.seconds,
+            };
+            kv.insert("epoch_objective", row.objective.into());
+            kv.insert("epoch_kl", row.kl.into());
+            kv.insert("epoch_risk", row.risk.into());
+            kv.insert("epoch_train_error", row.train_error.into());
+            kv.insert("epoch_seconds", row.seconds.into());
+            self.history.push(row);
+        }
+        Ok((StepHandle { epoch, step }, objective, kv))
+    }
+}
+
+impl Solver<PosteriorProblem<'_>, PosteriorState> for MinibatchSolver {
+    fn name(&self) -> &str {
+        match self.settings.optimizer() {
+            Optimizer::Sgd { .. } => "minibatch SGD with momentum",
+            Optimizer::Adam { .. } => "minibatch Adam",
+        }
+    }
+
+    fn next_iter(
+        &mut self,
+        problem: &mut Problem<PosteriorProblem<'_>>,
+        state: PosteriorState,
+    ) -> std::result::Result<(PosteriorState, Option<KV>), ArgminError> {
+        let p = problem.problem.as_ref().ok_or_else(|| Error::Solver("the problem is missing".into()))?;
+        let (handle, cost, kv) = self.step(p, state.get_iter() as usize)?;
+        Ok((state.param(handle).cost(cost), Some(kv)))
+    }
+
+    fn terminate(&mut self, _state: &PosteriorState) -> TerminationStatus {
+        if self.stop.load(Ordering::SeqCst) {
+            return TerminationStatus::Terminated(TerminationReason::Interrupt);
+        }
+        let budget = self.settings.settings().max_seconds;
+        let started = *self.started.get_or_insert_with(Instant::now);
+        if budget.is_some_and(|b| started.elapsed().as_secs_f64() > b) {
+            return TerminationStatus::Terminated(TerminationReason::Timeout);
+        }
+        TerminationStatus::NotTerminated
+    }
+}

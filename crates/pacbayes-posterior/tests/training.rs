@@ -1,0 +1,120 @@
+//! Training on small synthetic problems: the objective decreases, every objective and optimizer
+//! trains, the reported KL is the KL of the saved tensors, and the saved files are complete.
+
+mod common;
+
+use pacbayes_bounds::kl_diag_gaussian;
+use pacbayes_nn::{Network, Noise, softplus};
+use pacbayes_posterior::{
+    METRICS_CSV, METRICS_PARQUET, PosteriorProblem, PosteriorRecord, RECORD_FILE, StopReason, TrainOptions,
+    WEIGHTS_FILE, save_posterior, train,
+};
+
+#[test]
+fn minimizing_f_quad_decreases_f_quad() {
+    let split = common::split(240);
+    let (_, net) = common::network("linear-3-2", 0.3);
+    let settings = common::settings("f-quad", "sgd", 15);
+    let problem = PosteriorProblem::new(&net, &split, &settings).unwrap();
+    let before = problem.evaluate(&mut Noise::new(99)).unwrap();
+    let outcome = train(&net, &split, &settings, TrainOptions::default()).unwrap();
+    let after = problem.evaluate(&mut Noise::new(99)).unwrap();
+    assert_eq!(outcome.stop_reason, StopReason::Completed);
+    assert_eq!(outcome.metrics.len(), 15);
+    assert!(after.objective < before.objective - 0.01, "{before:?} -> {after:?}");
+    assert!(after.kl > 0.0 && before.kl < 1e-3);
+    let first = outcome.metrics.first().unwrap().objective;
+    let last = outcome.metrics.last().unwrap().objective;
+    assert!(last < first, "per-epoch objective {first} -> {last}");
+}
+
+#[test]
+fn every_objective_and_optimizer_trains() {
+    let split = common::split(160);
+    for objective in ["f-classic", "f-quad", "f-lambda", "f-kl", "bbb"] {
+        for optimizer in ["sgd", "adam"] {
+            let (_, net) = common::network("linear-3-2", 0.3);
+            let settings = common::settings(objective, optimizer, 3);
+            let problem = PosteriorProblem::new(&net, &split, &settings).unwrap();
+            let before = problem.evaluate(&mut Noise::new(1)).unwrap();
+            let outcome = train(&net, &split, &settings, TrainOptions::default())
+                .unwrap_or_else(|e| panic!("{objective} with {optimizer}: {e}"));
+            let after = problem.evaluate(&mut Noise::new(1)).unwrap();
+            assert_eq!(outcome.metrics.len(), 3);
+            assert_eq!(outcome.steps_done, 3 * outcome.steps_per_epoch as u64);
+            assert!(outcome.metrics.iter().all(|m| m.objective.is_finite() && m.kl >= 0.0));
+            assert!(after.objective < before.objective, "{objective}/{optimizer}: {before:?} -> {after:?}");
+        }
+    }
+}
+
+#[test]
+fn both_modes_train_on_all_of_s_and_on_the_bound_set() {
+    let split = common::split(160);
+    for (mode, train_on) in [("sample", "all"), ("local", "bound")] {
+        let (_, net) = common::network("linear-3-2", 0.3);
+        let settings = pacbayes_posterior::PosteriorSettings {
+            mode: mode.into(),
+            train_on: train_on.into(),
+            ..common::settings("f-quad", "sgd", 2).settings().clone()
+        }
+        .check()
+        .unwrap();
+        let outcome = train(&net, &split, &settings, TrainOptions::default()).unwrap();
+        let n = if train_on == "bound" { split.bound().n() } else { split.n_train() };
+        assert_eq!(outcome.steps_per_epoch, n.div_ceil(40), "{mode} {train_on}");
+    }
+}
+
+#[test]
+fn the_reported_kl_is_the_kl_of_the_saved_tensors() {
+    let split = common::split(240);
+    let (prior, net) = common::network("linear-3-2", 0.2);
+    let settings = common::settings("f-quad", "sgd", 4);
+    let outcome = train(&net, &split, &settings, TrainOptions::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let record = PosteriorRecord::describe(&settings, &net, &split, &outcome);
+    save_posterior(dir.path(), &net, &record, &outcome.metrics).unwrap();
+    for f in [WEIGHTS_FILE, RECORD_FILE, METRICS_CSV, METRICS_PARQUET] {
+        assert!(dir.path().join(f).is_file(), "{f}");
+    }
+    let loaded = Network::load_posterior(&prior, dir.path().join(WEIGHTS_FILE)).unwrap();
+    let (mut mq, mut sq, mut mp, mut sp) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let f64s = |t: &candle_core::Tensor| -> Vec<f64> {
+        t.flatten_all().unwrap().to_vec1::<f32>().unwrap().into_iter().map(f64::from).collect()
+    };
+    for p in loaded.params() {
+        mq.extend(f64s(p.mu().as_tensor()));
+        sq.extend(
+            p.rho()
+                .as_tensor()
+                .flatten_all()
+                .unwrap()
+                .to_vec1::<f32>()
+                .unwrap()
+                .into_iter()
+                .map(|r| f64::from(softplus(r))),
+        );
+        mp.extend(f64s(p.prior_mu()));
+        sp.extend(f64s(p.prior_sigma()));
+    }
+    let reference = kl_diag_gaussian(&mq, &sq, &mp, &sp).unwrap();
+    assert!(outcome.kl > 0.01, "training moved Q away from P: {}", outcome.kl);
+    assert!((outcome.kl - reference).abs() <= 1e-9 * reference.max(1.0), "{} vs {reference}", outcome.kl);
+    let back = PosteriorRecord::load(dir.path()).unwrap();
+    // JSON keeps every field (floats to within JSON's decimal round trip).
+    assert_eq!(
+        (&back.objective, &back.settings, &back.split),
+        (&record.objective, &record.settings, &record.split)
+    );
+    assert_eq!(
+        (back.steps_run, back.n_bound, back.n_train),
+        (record.steps_run, record.n_bound, record.n_train)
+    );
+    assert!((back.wall_seconds - record.wall_seconds).abs() <= 1e-12 * record.wall_seconds.max(1.0));
+    assert!((back.kl - reference).abs() <= 1e-9 * reference.max(1.0));
+    assert_eq!(back.epochs_run, 4);
+    let csv = std::fs::read_to_string(dir.path().join(METRICS_CSV)).unwrap();
+    assert_eq!(csv.lines().count(), 5, "a header and one row per epoch: {csv}");
+    assert!(csv.starts_with("epoch,objective,kl,risk,train_error,learning_rate,seconds"));
+}

@@ -1,0 +1,137 @@
+//! Shared driver of the experiment binaries: run a grid of configurations through the `pacbayes run`
+//! pipeline, reuse a prior across runs that share it, and write the tightness table with the wall
+//! time of every run and the machine it ran on.
+//!
+//! Run folders go to `experiments/runs/` (not committed); tables to `experiments/results/NAME/`
+//! (committed). A run whose folder exists already is not run again, so an interrupted experiment
+//! resumes where it stopped.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+
+/// The schedule of every run of an experiment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Schedule {
+    /// The `quick` preset: minutes per run.
+    Quick,
+    /// The published schedule (`paper` preset).
+    Paper,
+}
+
+impl Schedule {
+    fn name(self) -> &'static str {
+        match self {
+            Schedule::Quick => "quick",
+            Schedule::Paper => "paper",
+        }
+    }
+}
+
+/// Command-line options shared by the experiment binaries.
+#[derive(Debug, Args)]
+pub struct Options {
+    /// The schedule of every run.
+    #[arg(long, value_enum, default_value = "quick")]
+    pub preset: Schedule,
+    /// Where run folders are created.
+    #[arg(long, default_value = "experiments/runs")]
+    pub runs_dir: PathBuf,
+    /// Where the tables are written (default: experiments/results/NAME).
+    #[arg(long)]
+    pub results_dir: Option<PathBuf>,
+    /// Run only the runs whose name contains this text.
+    #[arg(long)]
+    pub only: Option<String>,
+    /// Print the planned runs and their configurations, and stop.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// One run of a grid: its name and the TOML of its configuration (without `name` and `preset`).
+#[derive(Debug, Clone)]
+pub struct Planned {
+    /// The run folder's name.
+    pub name: String,
+    /// The configuration's tables.
+    pub config: String,
+}
+
+impl Planned {
+    /// A run named `name` with configuration `config`.
+    pub fn new(name: impl Into<String>, config: impl Into<String>) -> Self {
+        Self { name: name.into(), config: config.into() }
+    }
+}
+
+/// Runs `plan` (skipping runs already done), then writes `table.{csv,parquet,md,tex}` and
+/// `runs.csv` (wall time per run, machine, date, schedule) into the results folder.
+///
+/// # Errors
+/// A run that fails, or a table that cannot be written.
+pub fn run_grid(experiment: &str, plan: &[Planned], options: &Options) -> Result<()> {
+    let results = options.results_dir.clone().unwrap_or_else(|| Path::new("experiments/results").join(experiment));
+    let selected: Vec<&Planned> =
+        plan.iter().filter(|p| options.only.as_ref().is_none_or(|o| p.name.contains(o.as_str()))).collect();
+    let mut timings = String::from("run,seconds,schedule\n");
+    let mut dirs = Vec::new();
+    let mut done: Vec<PathBuf> = Vec::new();
+    for (i, planned) in selected.iter().enumerate() {
+        let text = format!("name = \"{}\"\npreset = \"{}\"\n{}", planned.name, options.preset.name(), planned.config);
+        if options.dry_run {
+            println!("# {}/{}: {}\n{text}", i + 1, selected.len(), planned.name);
+            continue;
+        }
+        let dir = options.runs_dir.join(&planned.name);
+        let seconds = if dir.join("certificate.json").exists() {
+            eprintln!("== {} ({}/{}): done already", planned.name, i + 1, selected.len());
+            recorded_seconds(&dir)
+        } else {
+            eprintln!("== {} ({}/{})", planned.name, i + 1, selected.len());
+            let start = Instant::now();
+            let outcome = pacbayes_cli::run_reusing_prior(&text, &options.runs_dir, &done)
+                .with_context(|| format!("run {}", planned.name))?;
+            eprintln!("{}", outcome.table);
+            Some(start.elapsed().as_secs_f64())
+        };
+        let _ = writeln!(timings, "{},{},{}", planned.name, seconds.map_or(String::new(), |s| format!("{s:.1}")), options.preset.name());
+        done.push(dir.clone());
+        dirs.push(dir);
+    }
+    if options.dry_run || dirs.is_empty() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(&results).with_context(|| format!("creating {}", results.display()))?;
+    let table = pacbayes_cli::report_runs(&dirs, &results)?;
+    std::fs::write(results.join("runs.csv"), timings)?;
+    std::fs::write(results.join("machine.txt"), machine())?;
+    println!("{table}");
+    Ok(())
+}
+
+/// The wall time recorded in a finished run's certificate, if any.
+fn recorded_seconds(dir: &Path) -> Option<f64> {
+    let text = std::fs::read_to_string(dir.join("certificate.json")).ok()?;
+    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+    value.pointer("/wall_seconds/total").and_then(serde_json::Value::as_f64)
+}
+
+/// The machine and the date, for the results folder.
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .unwrap_or_else(|| "unknown".into());
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    let date = std::process::Command::new("date")
+        .arg("-u")
+        .arg("+%Y-%m-%d %H:%M UTC")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    format!("cpu: {cpu}\ncores: {cores}\ndate: {date}\npacbayes: {}\n", env!("CARGO_PKG_VERSION"))
+}
