@@ -91,8 +91,10 @@ fn an_existing_run_is_never_overwritten_and_a_failed_run_leaves_nothing() -> any
     // A posterior setting outside its domain fails after the prior stage: nothing is left.
     let bad = config(&dataset, "bad").replace("[posterior]\n", "[posterior]\ndelta = 1.5\n");
     assert!(pacbayes_cli::run_from_toml(&bad, &runs).is_err());
-    let names: Vec<String> =
-        std::fs::read_dir(&runs)?.filter_map(Result::ok).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    let names: Vec<String> = std::fs::read_dir(&runs)?
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
     assert_eq!(names, vec!["taken".to_owned()]);
     Ok(())
 }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use clap::{Args, ValueEnum};
+use clap::{Args, Parser, ValueEnum};
 
 /// The schedule of every run of an experiment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -43,12 +43,27 @@ pub struct Options {
     /// Where the tables are written (default: experiments/results/NAME).
     #[arg(long)]
     pub results_dir: Option<PathBuf>,
-    /// Run only the runs whose name contains this text.
-    #[arg(long)]
-    pub only: Option<String>,
+    /// Run only the runs whose name contains one of these texts (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<String>,
     /// Print the planned runs and their configurations, and stop.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Parser)]
+struct Cli {
+    #[command(flatten)]
+    options: Options,
+}
+
+/// The `main` of an experiment binary: parses the shared options from the command line and runs
+/// `plan` ([`run_grid`]).
+///
+/// # Errors
+/// As [`run_grid`].
+pub fn main(experiment: &str, plan: &[Planned]) -> Result<()> {
+    run_grid(experiment, plan, &Cli::parse().options)
 }
 
 /// One run of a grid: its name and the TOML of its configuration (without `name` and `preset`).
@@ -73,14 +88,20 @@ impl Planned {
 /// # Errors
 /// A run that fails, or a table that cannot be written.
 pub fn run_grid(experiment: &str, plan: &[Planned], options: &Options) -> Result<()> {
-    let results = options.results_dir.clone().unwrap_or_else(|| Path::new("experiments/results").join(experiment));
-    let selected: Vec<&Planned> =
-        plan.iter().filter(|p| options.only.as_ref().is_none_or(|o| p.name.contains(o.as_str()))).collect();
+    let results =
+        options.results_dir.clone().unwrap_or_else(|| Path::new("experiments/results").join(experiment));
+    let wanted =
+        |p: &&Planned| options.only.is_empty() || options.only.iter().any(|o| p.name.contains(o.as_str()));
+    let selected: Vec<&Planned> = plan.iter().filter(wanted).collect();
     let mut timings = String::from("run,seconds,schedule\n");
     let mut dirs = Vec::new();
-    let mut done: Vec<PathBuf> = Vec::new();
     for (i, planned) in selected.iter().enumerate() {
-        let text = format!("name = \"{}\"\npreset = \"{}\"\n{}", planned.name, options.preset.name(), planned.config);
+        let text = format!(
+            "name = \"{}\"\npreset = \"{}\"\n{}",
+            planned.name,
+            options.preset.name(),
+            planned.config
+        );
         if options.dry_run {
             println!("# {}/{}: {}\n{text}", i + 1, selected.len(), planned.name);
             continue;
@@ -92,13 +113,19 @@ pub fn run_grid(experiment: &str, plan: &[Planned], options: &Options) -> Result
         } else {
             eprintln!("== {} ({}/{})", planned.name, i + 1, selected.len());
             let start = Instant::now();
-            let outcome = pacbayes_cli::run_reusing_prior(&text, &options.runs_dir, &done)
-                .with_context(|| format!("run {}", planned.name))?;
+            let outcome =
+                pacbayes_cli::run_reusing_prior(&text, &options.runs_dir, &finished_runs(&options.runs_dir))
+                    .with_context(|| format!("run {}", planned.name))?;
             eprintln!("{}", outcome.table);
             Some(start.elapsed().as_secs_f64())
         };
-        let _ = writeln!(timings, "{},{},{}", planned.name, seconds.map_or(String::new(), |s| format!("{s:.1}")), options.preset.name());
-        done.push(dir.clone());
+        let _ = writeln!(
+            timings,
+            "{},{},{}",
+            planned.name,
+            seconds.map_or(String::new(), |s| format!("{s:.1}")),
+            options.preset.name()
+        );
         dirs.push(dir);
     }
     if options.dry_run || dirs.is_empty() {
@@ -112,6 +139,17 @@ pub fn run_grid(experiment: &str, plan: &[Planned], options: &Options) -> Result
     Ok(())
 }
 
+/// The finished runs in `runs_dir` (of any experiment): candidates whose prior a run may reuse.
+fn finished_runs(runs_dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(runs_dir) else { return Vec::new() };
+    let mut dirs: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("certificate.json").exists())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
 /// The wall time recorded in a finished run's certificate, if any.
 fn recorded_seconds(dir: &Path) -> Option<f64> {
     let text = std::fs::read_to_string(dir.join("certificate.json")).ok()?;
@@ -123,7 +161,11 @@ fn recorded_seconds(dir: &Path) -> Option<f64> {
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
         .unwrap_or_else(|| "unknown".into());
     let cores = std::thread::available_parallelism().map_or(0, usize::from);
     let date = std::process::Command::new("date")

@@ -1,22 +1,15 @@
 //! `pacbayes certify`, `verify` and `report` run as a user would, on a small CSV table: a prior
 //! made with the CLI, a posterior written with the library.
 
+mod common;
+
+use common::{assert_user_error, pacbayes, scratch};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use candle_core::Device;
 use pacbayes_nn::{Architecture, GaussianWeights, Network};
-
-fn pacbayes(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pacbayes")).args(args).output().expect("the binary runs")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pacbayes-eval-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch directory");
-    dir
-}
 
 /// Two overlapping classes in 3 features.
 fn write_csv(path: &Path) -> String {
@@ -40,14 +33,6 @@ fn ok(out: &Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn assert_user_error(out: &Output, mentions: &str) {
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
-    assert!(out.stdout.is_empty(), "stdout on error: {}", String::from_utf8_lossy(&out.stdout));
-    assert_eq!(err.lines().count(), 1, "stderr: {err}");
-    assert!(err.contains(mentions), "stderr {err:?} does not mention {mentions:?}");
 }
 
 /// A prior made by the CLI, and a posterior next to it: the prior's means moved a little.

@@ -1,18 +1,10 @@
 //! `pacbayes posterior` run as a user would, on a prior made from a small CSV table.
 
+mod common;
+
+use common::{assert_user_error, json, pacbayes, scratch};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn pacbayes(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pacbayes")).args(args).output().expect("the binary runs")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pacbayes-posterior-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch directory");
-    dir
-}
 
 /// Two overlapping classes in 3 features, so that the posterior has something to learn.
 fn write_csv(path: &Path) -> String {
@@ -47,18 +39,6 @@ fn run_folder(dir: &Path) -> PathBuf {
     ]);
     assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
     run
-}
-
-fn json(path: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn assert_user_error(out: &Output, mentions: &str) {
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
-    assert!(out.stdout.is_empty(), "stdout on error: {}", String::from_utf8_lossy(&out.stdout));
-    assert_eq!(err.lines().count(), 1, "stderr: {err}");
-    assert!(err.contains(mentions), "stderr {err:?} does not mention {mentions:?}");
 }
 
 #[test]

@@ -1,18 +1,10 @@
 //! `pacbayes prior` run as a user would, on a small CSV table (MNIST runs are in experiments/).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn pacbayes(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pacbayes")).args(args).output().expect("the binary runs")
-}
+use common::{assert_user_error, pacbayes, scratch};
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pacbayes-prior-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch directory");
-    dir
-}
+use std::path::Path;
 
 /// Two well-separated classes in 3 features: a linear prior learns them in a few epochs.
 fn write_csv(path: &Path) -> String {
@@ -25,14 +17,6 @@ fn write_csv(path: &Path) -> String {
     }
     std::fs::write(path, text).expect("write");
     format!("csv:{}", path.display())
-}
-
-fn assert_user_error(out: &Output, mentions: &str) {
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
-    assert!(out.stdout.is_empty(), "stdout on error: {}", String::from_utf8_lossy(&out.stdout));
-    assert_eq!(err.lines().count(), 1, "stderr: {err}");
-    assert!(err.contains(mentions), "stderr {err:?} does not mention {mentions:?}");
 }
 
 #[test]

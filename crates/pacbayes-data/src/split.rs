@@ -251,3 +251,25 @@ pub(crate) fn stratified_holdout(
     rest.sort_unstable();
     [held, rest]
 }
+
+#[cfg(test)]
+mod train_view_tests {
+    use super::*;
+    use crate::LinearTeacher;
+
+    #[test]
+    fn the_train_view_holds_every_part_in_index_order() {
+        let data = LinearTeacher::new(vec![1.0, 0.5], 0.1).unwrap().sample(50, 3);
+        let config = SplitConfig::new(0.4, 1).unwrap().with_validation_fraction(0.25).unwrap();
+        let split = Split::new(data, config).unwrap();
+        let train = split.train();
+        assert_eq!(train.len(), 50);
+        assert_eq!(train.indices(), (0..50).collect::<Vec<_>>().as_slice());
+        let v = split.validation().map_or(0, |v| v.len());
+        assert_eq!(split.prior().len() + v + split.bound().n(), train.len());
+        let (row, label) = train.example(7);
+        assert_eq!(split.dataset().row(7), row);
+        assert_eq!(split.dataset().labels()[7], label);
+        assert_eq!(train.batches(16).map(|b| b.len()).collect::<Vec<_>>(), [16, 16, 16, 2]);
+    }
+}

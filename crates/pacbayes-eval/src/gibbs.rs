@@ -18,10 +18,10 @@
 //! kernel and bias are drawn in full, once per example, and the example is convolved with its own
 //! draw. Later fully connected layers then proceed as above.
 
-use candle_core::{DType, Tensor};
+use candle_core::Tensor;
 use pacbayes_nn::{Architecture, Layer, LayerSpec, Network, Noise, Stage};
 
-use crate::{Error, Result};
+use crate::Result;
 
 /// A layer's posterior, prepared for independent per-example draws.
 #[derive(Debug)]
@@ -105,21 +105,7 @@ impl GibbsSampler {
     }
 
     fn shape_input(&self, x: &Tensor) -> Result<Tensor> {
-        let dims = x.dims();
-        let per_example: usize = dims.iter().skip(1).product();
-        if dims.len() < 2 || per_example != self.architecture.inputs() {
-            return Err(Error::InvalidData {
-                what: "input",
-                reason: format!(
-                    "shape {dims:?} does not fit architecture {} ({} values per example)",
-                    self.architecture,
-                    self.architecture.inputs()
-                ),
-            });
-        }
-        let mut shape = vec![dims[0]];
-        shape.extend(self.architecture.example_shape());
-        Ok(x.to_dtype(DType::F32)?.reshape(shape)?)
+        Ok(self.architecture.prepare_input(x)?)
     }
 
     fn forward_from(&self, x: &Tensor, stem: Option<&Stem>, noise: &mut Noise) -> Result<Tensor> {
@@ -162,7 +148,11 @@ pub struct Stem {
     sd: Tensor,
 }
 
-/// Each example convolved with its own kernel and bias drawn from N(μ, σ²).
+/// Examples per call of the per-example convolution (bounds the memory of the unfolded patches).
+const CONV_CHUNK: usize = 64;
+
+/// Each example convolved with its own kernel and bias drawn from N(μ, σ²), by a batched matrix
+/// product over unfolded patches ([`pacbayes_nn::conv2d`] with one kernel per example).
 fn conv_per_example(
     h: &Tensor,
     mu: &Tensor,
@@ -171,13 +161,18 @@ fn conv_per_example(
     sigma_b: &Tensor,
     noise: &mut Noise,
 ) -> Result<Tensor> {
-    let channels = mu_b.dim(0)?;
-    let mut out = Vec::with_capacity(h.dim(0)?);
-    for i in 0..h.dim(0)? {
-        let w = mu.add(&sigma.mul(&noise.normal_tensor(mu.shape(), mu.device())?)?)?;
-        let b = mu_b.add(&sigma_b.mul(&noise.normal_tensor(mu_b.shape(), mu_b.device())?)?)?;
-        let y = h.narrow(0, i, 1)?.conv2d(&w, 0, 1, 1, 1)?;
-        out.push(y.broadcast_add(&b.reshape((1, channels, 1, 1))?)?);
+    let batch = h.dim(0)?;
+    let mut out = Vec::with_capacity(batch.div_ceil(CONV_CHUNK));
+    for start in (0..batch).step_by(CONV_CHUNK) {
+        let len = CONV_CHUNK.min(batch - start);
+        let mut w_shape = vec![len];
+        w_shape.extend(mu.dims());
+        let w = noise.normal_tensor(w_shape, mu.device())?.broadcast_mul(sigma)?.broadcast_add(mu)?;
+        let b = noise
+            .normal_tensor((len, mu_b.dim(0)?), mu_b.device())?
+            .broadcast_mul(sigma_b)?
+            .broadcast_add(mu_b)?;
+        out.push(pacbayes_nn::conv2d(&h.narrow(0, start, len)?, &w, &b)?);
     }
     Ok(Tensor::cat(&out, 0)?)
 }

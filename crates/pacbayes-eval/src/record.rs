@@ -62,6 +62,19 @@ pub struct WallTimes {
     pub test: f64,
     /// The whole certification.
     pub total: f64,
+    /// Fitting the prior, when known (from the prior's record).
+    #[serde(default)]
+    pub prior: Option<f64>,
+    /// Training the posterior, when known (from the posterior's record).
+    #[serde(default)]
+    pub posterior: Option<f64>,
+}
+
+impl WallTimes {
+    /// Prior, posterior and certificate together: the wall time of the run.
+    pub fn run(&self) -> f64 {
+        self.prior.unwrap_or(0.0) + self.posterior.unwrap_or(0.0) + self.total
+    }
 }
 
 /// The contents of `certificate.json`.
@@ -183,8 +196,10 @@ pub fn certify(
     let risk = estimate(network, bound, settings, &mut bound_noise, observer)?;
     let tests = test_errors(network, test, settings, &mut test_noise, observer)?;
     let ledger: Ledger = context.prior.charges.iter().chain(extra.charges()).cloned().collect();
-    // Rounding can leave a KL of a posterior at its prior a hair below 0; the true value is ≥ 0.
-    let kl = network.kl_value()?.max(0.0);
+    // Rounding can leave the KL of a posterior at its prior a hair below 0 (the true value is ≥ 0);
+    // anything more negative is an error that BoundInputs reports.
+    let raw_kl = network.kl_value()?;
+    let kl = if (-1e-6..0.0).contains(&raw_kl) { 0.0 } else { raw_kl };
     let zero_one = kl_certificate(risk.zero_one, kl, n, s, risk.mc_samples, &ledger)?;
     let cross_entropy = kl_certificate(risk.cross_entropy, kl, n, s, risk.mc_samples, &ledger)?;
     Ok(CertificateRecord {
@@ -217,6 +232,8 @@ pub fn certify(
             emp_risk: risk.seconds,
             test: tests.seconds,
             total: start.elapsed().as_secs_f64(),
+            prior: None,
+            posterior: None,
         },
         test: tests,
     })

@@ -69,7 +69,7 @@ impl TableRow {
                 round(r.zero_one.emp_risk, 4),
                 round(r.zero_one.bound, 4),
                 round(r.gap, 4),
-                round(r.wall_seconds.total, 1),
+                round(r.wall_seconds.run(), 1),
             ],
         }
     }

@@ -99,7 +99,8 @@ impl CertificateRecord {
         }
         check_close("gap", self.gap, self.zero_one.bound - t.stochastic)?;
         let w = &self.wall_seconds;
-        if ![w.emp_risk, w.test, w.total].iter().all(|x| x.is_finite() && *x >= 0.0) {
+        let stages = [w.prior.unwrap_or(0.0), w.posterior.unwrap_or(0.0)];
+        if ![w.emp_risk, w.test, w.total].iter().chain(&stages).all(|x| x.is_finite() && *x >= 0.0) {
             return reject("wall_seconds", "times must be finite and non-negative");
         }
         Ok(())

@@ -1,7 +1,12 @@
 //! Times one training step (forward, KL, cross-entropy, backward, SGD update) of a stochastic
 //! network on a batch of random inputs, per forward mode.
 //!
-//! `cargo run --release -p pacbayes-nn --example step_timing -- [fcn|cnn|...] [batch] [steps]`
+//! `cargo run --release -p pacbayes-nn --example step_timing -- [fcn|cnn|...] [batch] [steps] [modes]`
+//! (`modes`: a comma-separated subset of `mean,local,sample`, default all).
+//!
+//! Besides wall-clock time, prints the CPU time of the calling thread per step (Linux only), which
+//! is a steadier figure on a loaded machine (with `CANDLE_NUM_THREADS=1` the FCN runs entirely on
+//! that thread).
 
 use std::time::Instant;
 
@@ -23,7 +28,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let x = Tensor::from_vec(noise.standard_normal(batch * arch.inputs()), (batch, arch.inputs()), &dev)?;
     let y = Tensor::from_vec((0..batch as u32).map(|i| i % arch.classes() as u32).collect(), batch, &dev)?;
     let mut sgd = candle_nn::SGD::new(net.vars(), 1e-3)?;
-    for mode in [Mode::Mean, Mode::Local, Mode::Sample] {
+    let wanted = args.get(4).map_or("mean,local,sample", String::as_str).to_lowercase();
+    let modes = [("mean", Mode::Mean), ("local", Mode::Local), ("sample", Mode::Sample)];
+    for (_, mode) in modes.into_iter().filter(|(name, _)| wanted.split(',').any(|w| w == *name)) {
         let mut step = || -> Result<(), Box<dyn std::error::Error>> {
             let (logits, kl) = net.forward_and_kl(&x, mode, &mut noise)?;
             let loss = (candle_nn::loss::cross_entropy(&logits, &y)? + (kl / 30_000.0)?)?;
@@ -31,21 +38,54 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         };
         step()?;
-        let start = Instant::now();
+        let (start, cpu_start) = (Instant::now(), thread_cpu_seconds());
         for _ in 0..steps {
             step()?;
         }
         let per_step = start.elapsed().as_secs_f64() / steps as f64;
+        let cpu = match (cpu_start, thread_cpu_seconds()) {
+            (Some(a), Some(b)) => format!(", thread CPU {:.1} ms", (b - a) * 1e3 / steps as f64),
+            _ => String::new(),
+        };
         println!(
-            "{arch} {mode:?}: {:.1} ms per step of {batch} examples ({:.1} s per 60,000 examples)",
+            "{arch} {mode:?}: {:.1} ms per step of {batch} examples ({:.1} s per 60,000 examples){cpu}",
             per_step * 1e3,
             per_step * 60_000.0 / batch as f64
         );
     }
+    // The momentum-SGD update of all μ and ρ alone: composed candle operations vs in place.
+    let vars = net.vars();
+    let grads: Vec<Tensor> =
+        vars.iter().map(|v| v.as_tensor().affine(1e-6, 0.0)).collect::<Result<_, _>>()?;
+    let mut velocity: Vec<Tensor> =
+        vars.iter().map(|v| v.as_tensor().zeros_like()).collect::<Result<_, _>>()?;
+    let start = Instant::now();
+    for _ in 0..steps {
+        for ((var, v), g) in vars.iter().zip(velocity.iter_mut()).zip(&grads) {
+            *v = ((&*v * 0.9)? + g)?;
+            var.set(&(var.as_tensor() - (&*v * 1e-3)?)?)?;
+        }
+    }
+    let composed = start.elapsed().as_secs_f64() * 1e3 / steps as f64;
+    let start = Instant::now();
+    for _ in 0..steps {
+        for ((var, v), g) in vars.iter().zip(&velocity).zip(&grads) {
+            pacbayes_nn::sgd_momentum_step(var, v, g, 1e-3, 0.9)?;
+        }
+    }
+    let in_place = start.elapsed().as_secs_f64() * 1e3 / steps as f64;
+    println!("momentum SGD update: {composed:.2} ms with candle operations, {in_place:.2} ms in place");
     let start = Instant::now();
     for _ in 0..steps {
         net.kl_value()?;
     }
     println!("kl_value: {:.1} ms", start.elapsed().as_secs_f64() * 1e3 / steps as f64);
     Ok(())
+}
+
+/// The CPU time the calling thread has run, from `/proc/thread-self/schedstat` (None elsewhere).
+fn thread_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let nanos: f64 = stat.split_whitespace().next()?.parse().ok()?;
+    Some(nanos * 1e-9)
 }

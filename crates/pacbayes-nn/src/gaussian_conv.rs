@@ -49,7 +49,8 @@ impl GaussianConv2d {
         noise: &mut Noise,
         sigmas: Option<&[Tensor; 2]>,
     ) -> Result<Tensor> {
-        crate::param::gaussian_forward(&self.weight, &self.bias, x, mode, noise, sigmas, conv)
+        let spread = sigmas.map(crate::param::Spread::Sigmas);
+        crate::param::gaussian_forward(&self.weight, &self.bias, x, mode, noise, spread, conv)
     }
 
     /// The forward pass with given (drawn or mean) kernel and bias.

@@ -47,7 +47,8 @@ impl GaussianLinear {
         noise: &mut Noise,
         sigmas: Option<&[Tensor; 2]>,
     ) -> Result<Tensor> {
-        crate::param::gaussian_forward(&self.weight, &self.bias, x, mode, noise, sigmas, affine)
+        let spread = sigmas.map(crate::param::Spread::Sigmas);
+        crate::param::gaussian_forward(&self.weight, &self.bias, x, mode, noise, spread, affine)
     }
 
     /// The forward pass with given (drawn or mean) weight and bias.

@@ -3,8 +3,9 @@
 use candle_core::{DType, Tensor};
 
 use crate::architecture::{LayerSpec, Stage};
+use crate::fused::Scales;
 use crate::noise::Noise;
-use crate::param::GaussianParam;
+use crate::param::{GaussianParam, Spread, gaussian_forward};
 use crate::{Architecture, Error, GaussianConv2d, GaussianLinear, Mode, Result};
 
 /// A Gaussian layer of a [`Network`](crate::Network).
@@ -50,6 +51,25 @@ impl Layer {
         }
     }
 
+    /// The forward pass with this step's scales of the weight and the bias, by the fused operations.
+    pub(crate) fn forward_fused(
+        &self,
+        x: &Tensor,
+        mode: Mode,
+        noise: &mut Noise,
+        scales: &[Scales; 2],
+    ) -> Result<Tensor> {
+        let spread = Some(Spread::Fused(scales));
+        match self {
+            Layer::Linear(l) => {
+                gaussian_forward(l.weight(), l.bias(), x, mode, noise, spread, GaussianLinear::forward_fixed)
+            }
+            Layer::Conv2d(c) => {
+                gaussian_forward(c.weight(), c.bias(), x, mode, noise, spread, GaussianConv2d::forward_fixed)
+            }
+        }
+    }
+
     /// The forward pass of a layer of the given kind with fixed weight and bias.
     pub(crate) fn forward_fixed(
         spec: &LayerSpec,
@@ -61,6 +81,18 @@ impl Layer {
             LayerSpec::Linear { .. } => GaussianLinear::forward_fixed(x, weight, bias),
             LayerSpec::Conv2d { .. } => GaussianConv2d::forward_fixed(x, weight, bias),
         }
+    }
+}
+
+impl Architecture {
+    /// The input as the first layer takes it: f32, shape (batch, example shape), normalized as
+    /// [`Architecture::input_normalization`] says. Any shape with the architecture's number of values
+    /// per example is accepted. Code that runs the layers itself (a sampler, an exporter) starts here.
+    ///
+    /// # Errors
+    /// An input with the wrong number of values per example.
+    pub fn prepare_input(&self, x: &Tensor) -> Result<Tensor> {
+        shape_input(*self, x)
     }
 }
 

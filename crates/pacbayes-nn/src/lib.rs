@@ -61,6 +61,8 @@
 mod architecture;
 mod checkpoint;
 mod error;
+mod fastmath;
+mod fused;
 mod gaussian_conv;
 mod gaussian_linear;
 mod im2col;
@@ -71,6 +73,7 @@ mod network;
 mod noise;
 mod param;
 mod softplus;
+mod update;
 mod weights;
 
 pub use architecture::{Architecture, LayerSpec, Stage};
@@ -85,4 +88,5 @@ pub use network::{Network, SampledNetwork};
 pub use noise::Noise;
 pub use param::GaussianParam;
 pub use softplus::{inverse_softplus, softplus, softplus_tensor};
+pub use update::{AdamStep, adam_step, sgd_momentum_step};
 pub use weights::{GaussianWeights, random_means};

@@ -4,6 +4,7 @@
 use candle_core::{DType, Device, Tensor, Var};
 
 use crate::architecture::{LayerSpec, Stage};
+use crate::fused::Scales;
 use crate::layer::{Layer, run_stages};
 use crate::noise::Noise;
 use crate::param::GaussianParam;
@@ -118,11 +119,6 @@ impl Network {
         self.architecture.num_params()
     }
 
-    /// σ = softplus(ρ) of every layer's weight and bias.
-    fn sigmas(&self) -> Result<Vec<[Tensor; 2]>> {
-        self.layers.iter().map(|l| Ok([l.weight().sigma()?, l.bias().sigma()?])).collect()
-    }
-
     /// The logits for a batch `x` (f32; shape (batch, inputs) or (batch, 1, 28, 28) for MNIST — any
     /// shape with the architecture's number of values per example), in the given mode. Random draws
     /// come from `noise` (none in [`Mode::Mean`]).
@@ -130,8 +126,31 @@ impl Network {
     /// # Errors
     /// An input that does not fit the architecture, an invalid dropout rate, or a candle failure.
     pub fn forward(&self, x: &Tensor, mode: Mode, noise: &mut Noise) -> Result<Tensor> {
-        let sigmas = if mode.is_stochastic() { Some(self.sigmas()?) } else { None };
-        self.forward_with(x, mode, noise, sigmas.as_deref())
+        let scales = if mode.is_stochastic() { Some(self.scales()?) } else { None };
+        self.forward_with(x, mode, noise, scales.as_deref())
+    }
+
+    /// σ = softplus(ρ) and dσ/dρ of every layer's weight and bias at the current ρ.
+    fn scales(&self) -> Result<Vec<[Scales; 2]>> {
+        self.layers.iter().map(|l| Ok([l.weight().scales()?, l.bias().scales()?])).collect()
+    }
+
+    fn forward_with(
+        &self,
+        x: &Tensor,
+        mode: Mode,
+        noise: &mut Noise,
+        scales: Option<&[[Scales; 2]]>,
+    ) -> Result<Tensor> {
+        mode.check()?;
+        let dropout = match mode {
+            Mode::MeanDropout { rate } if rate > 0.0 => Some(rate),
+            _ => None,
+        };
+        run_stages(self.architecture, &self.stages, x, dropout, noise, |i, x, noise| match scales {
+            Some(s) => self.layers[i].forward_fused(x, mode, noise, &s[i]),
+            None => self.layers[i].forward(x, mode, noise, None),
+        })
     }
 
     /// The logits of the mean network.
@@ -142,32 +161,16 @@ impl Network {
         self.forward(x, Mode::Mean, &mut Noise::new(0))
     }
 
-    /// The logits and the KL(Q‖P), computing σ = softplus(ρ) once for both: what a training step
-    /// of a PAC-Bayes objective needs.
+    /// The logits and the KL(Q‖P), computing σ = softplus(ρ) and dσ/dρ once for both: what a
+    /// training step of a PAC-Bayes objective needs. Each parameter's draw (or variance) and KL
+    /// are single fused passes over its μ and ρ.
     ///
     /// # Errors
     /// As [`Network::forward`].
     pub fn forward_and_kl(&self, x: &Tensor, mode: Mode, noise: &mut Noise) -> Result<(Tensor, Tensor)> {
-        let sigmas = self.sigmas()?;
-        let logits = self.forward_with(x, mode, noise, Some(&sigmas))?;
-        Ok((logits, self.kl_with(&sigmas)?))
-    }
-
-    fn forward_with(
-        &self,
-        x: &Tensor,
-        mode: Mode,
-        noise: &mut Noise,
-        sigmas: Option<&[[Tensor; 2]]>,
-    ) -> Result<Tensor> {
-        mode.check()?;
-        let dropout = match mode {
-            Mode::MeanDropout { rate } if rate > 0.0 => Some(rate),
-            _ => None,
-        };
-        run_stages(self.architecture, &self.stages, x, dropout, noise, |i, x, noise| {
-            self.layers[i].forward(x, mode, noise, sigmas.map(|s| &s[i]))
-        })
+        let scales = self.scales()?;
+        let logits = self.forward_with(x, mode, noise, Some(&scales))?;
+        Ok((logits, self.kl_with(&scales)?))
     }
 
     /// KL(Q‖P) summed over every weight and bias of every layer, as a differentiable f32 scalar
@@ -176,13 +179,13 @@ impl Network {
     /// # Errors
     /// Only on a candle failure.
     pub fn kl(&self) -> Result<Tensor> {
-        self.kl_with(&self.sigmas()?)
+        self.kl_with(&self.scales()?)
     }
 
-    fn kl_with(&self, sigmas: &[[Tensor; 2]]) -> Result<Tensor> {
+    fn kl_with(&self, scales: &[[Scales; 2]]) -> Result<Tensor> {
         let mut total = Tensor::zeros((), DType::F32, &self.device)?;
-        for (layer, [sigma_w, sigma_b]) in self.layers.iter().zip(sigmas) {
-            total = total.add(&layer.weight().kl_with(sigma_w)?)?.add(&layer.bias().kl_with(sigma_b)?)?;
+        for (layer, [sw, sb]) in self.layers.iter().zip(scales) {
+            total = total.add(&layer.weight().kl_fused(sw)?)?.add(&layer.bias().kl_fused(sb)?)?;
         }
         Ok(total)
     }
@@ -206,8 +209,8 @@ impl Network {
     pub fn draw(&self, noise: &mut Noise) -> Result<SampledNetwork> {
         let mut weights = Vec::with_capacity(self.layers.len());
         for layer in &self.layers {
-            let w = layer.weight().sample_with(&layer.weight().sigma()?, noise)?.detach();
-            let b = layer.bias().sample_with(&layer.bias().sigma()?, noise)?.detach();
+            let w = layer.weight().sample(&layer.weight().scales()?, noise)?.detach();
+            let b = layer.bias().sample(&layer.bias().scales()?, noise)?.detach();
             weights.push([w, b]);
         }
         Ok(SampledNetwork { architecture: self.architecture, stages: self.stages.clone(), weights })

@@ -3,9 +3,10 @@
 
 use candle_core::{Tensor, Var};
 
+use crate::fused::Scales;
 use crate::noise::Noise;
 use crate::softplus::{inverse_softplus, softplus_tensor};
-use crate::{Error, Result, kl};
+use crate::{Error, Result, fused, kl};
 
 /// A weight or bias tensor with posterior Q = N(μ, softplus(ρ)²) and prior P = N(μ_P, σ_P²),
 /// elementwise independent.
@@ -98,11 +99,18 @@ impl GaussianParam {
     /// # Errors
     /// Only on a candle failure.
     pub fn kl(&self) -> Result<Tensor> {
-        self.kl_with(&self.sigma()?)
+        self.kl_fused(&self.scales()?)
     }
 
-    pub(crate) fn kl_with(&self, sigma: &Tensor) -> Result<Tensor> {
-        Ok(kl::kl_tensor(self.mu.as_tensor(), sigma, &self.prior_mu, &self.prior_sigma)?)
+    /// σ = softplus(ρ) and dσ/dρ at the current ρ, for the fused operations of one step.
+    pub(crate) fn scales(&self) -> Result<Scales> {
+        Ok(Scales::of(self.rho.as_tensor())?)
+    }
+
+    /// [`GaussianParam::kl`] with this step's `scales`.
+    pub(crate) fn kl_fused(&self, scales: &Scales) -> Result<Tensor> {
+        let (mu, rho) = (self.mu.as_tensor(), self.rho.as_tensor());
+        Ok(fused::kl(mu, rho, scales, &self.prior_mu, &self.prior_sigma)?)
     }
 
     /// KL(Q‖P) summed over the tensor's entries, in f64.
@@ -117,6 +125,18 @@ impl GaussianParam {
     pub(crate) fn sample_with(&self, sigma: &Tensor, noise: &mut Noise) -> Result<Tensor> {
         let eps = noise.normal_tensor(self.mu.shape(), self.mu.device())?;
         Ok(self.mu.as_tensor().add(&sigma.mul(&eps)?)?)
+    }
+
+    /// The same draw as [`GaussianParam::sample_with`] (the same ε from `noise`), as one fused pass
+    /// from μ and ρ with this step's `scales`.
+    pub(crate) fn sample(&self, scales: &Scales, noise: &mut Noise) -> Result<Tensor> {
+        let eps = noise.standard_normal(self.mu.elem_count());
+        Ok(fused::draw(self.mu.as_tensor(), self.rho.as_tensor(), scales, eps)?)
+    }
+
+    /// σ² = softplus(ρ)², differentiable in ρ, in one pass with this step's `scales`.
+    pub(crate) fn variance(&self, scales: &Scales) -> Result<Tensor> {
+        Ok(fused::variance(self.rho.as_tensor(), scales)?)
     }
 
     /// Overwrites the posterior's μ and ρ.
@@ -136,17 +156,27 @@ impl GaussianParam {
     }
 }
 
+/// What a stochastic forward pass spreads the weights by: σ tensors given by the caller (a graph
+/// through σ), or this step's [`Scales`] for the fused operations.
+#[derive(Clone, Copy)]
+pub(crate) enum Spread<'a> {
+    /// The weight's and the bias's σ, as differentiable tensors.
+    Sigmas(&'a [Tensor; 2]),
+    /// The weight's and the bias's σ and dσ/dρ, for the fused passes from μ and ρ.
+    Fused(&'a [Scales; 2]),
+}
+
 /// The forward pass shared by the Gaussian layers, given the layer's map `op(x, weight, bias)`
 /// (affine or convolution): the mean weights, one draw, or the local reparameterization
-/// N(op(x, μ_W, μ_b), op(x², σ_W², σ_b²)) with independent noise per output. `sigmas` are the
-/// weight's and the bias's σ when the caller has them already.
+/// N(op(x, μ_W, μ_b), op(x², σ_W², σ_b²)) with independent noise per output. Without `spread`,
+/// the scales are computed here. Both spreads give the same numbers from the same noise.
 pub(crate) fn gaussian_forward(
     weight: &GaussianParam,
     bias: &GaussianParam,
     x: &Tensor,
     mode: crate::Mode,
     noise: &mut crate::noise::Noise,
-    sigmas: Option<&[Tensor; 2]>,
+    spread: Option<Spread<'_>>,
     op: impl Fn(&Tensor, &Tensor, &Tensor) -> Result<Tensor>,
 ) -> Result<Tensor> {
     let (mu_w, mu_b) = (weight.mu().as_tensor(), bias.mu().as_tensor());
@@ -154,20 +184,26 @@ pub(crate) fn gaussian_forward(
         return op(x, mu_w, mu_b);
     }
     let owned;
-    let [sigma_w, sigma_b] = match sigmas {
+    let spread = match spread {
         Some(s) => s,
         None => {
-            owned = [weight.sigma()?, bias.sigma()?];
-            &owned
+            owned = [weight.scales()?, bias.scales()?];
+            Spread::Fused(&owned)
         }
     };
     if mode == crate::Mode::Sample {
-        let w = weight.sample_with(sigma_w, noise)?;
-        let b = bias.sample_with(sigma_b, noise)?;
+        let (w, b) = match spread {
+            Spread::Sigmas([sw, sb]) => (weight.sample_with(sw, noise)?, bias.sample_with(sb, noise)?),
+            Spread::Fused([cw, cb]) => (weight.sample(cw, noise)?, bias.sample(cb, noise)?),
+        };
         return op(x, &w, &b);
     }
     let mean = op(x, mu_w, mu_b)?;
-    let var = op(&x.sqr()?, &sigma_w.sqr()?, &sigma_b.sqr()?)?;
+    let (var_w, var_b) = match spread {
+        Spread::Sigmas([sw, sb]) => (sw.sqr()?, sb.sqr()?),
+        Spread::Fused([cw, cb]) => (weight.variance(cw)?, bias.variance(cb)?),
+    };
+    let var = op(&x.sqr()?, &var_w, &var_b)?;
     let eps = noise.normal_tensor(mean.shape(), mean.device())?;
     Ok(mean.add(&var.sqrt()?.mul(&eps)?)?)
 }

@@ -22,7 +22,7 @@
 use candle_core::Tensor;
 use pacbayes_bounds::{BoundInputs, kl_inv_upper, mcallester_bound, quad_bound};
 
-use crate::{Error, Result};
+use crate::Result;
 
 /// A training objective.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -120,6 +120,10 @@ impl Objective {
                 let half = b.affine(0.5, 0.0)?;
                 ((risk + &half)?.sqrt()? + half.sqrt()?)?.sqr()?
             }
+            Self::Lambda | Self::Kl if !(scalar(risk)?.is_finite() && scalar(&b)?.is_finite()) => {
+                // Left to the caller's check, which names the term that is not finite.
+                risk.affine(f64::NAN, 0.0)?
+            }
             Self::Lambda => {
                 let (r, bv) = (scalar(risk)?, scalar(&b)?);
                 let lambda = optimal_lambda(r, bv);
@@ -161,8 +165,7 @@ impl Objective {
 }
 
 fn scalar(t: &Tensor) -> Result<f64> {
-    let v = f64::from(t.to_dtype(candle_core::DType::F32)?.to_scalar::<f32>()?);
-    if v.is_finite() { Ok(v) } else { Err(Error::Solver(format!("non-finite intermediate value {v}"))) }
+    Ok(f64::from(t.to_dtype(candle_core::DType::F32)?.to_scalar::<f32>()?))
 }
 
 #[cfg(test)]
@@ -212,6 +215,17 @@ mod tests {
                     "{name} d/dkl: {g_kl} vs {fd_kl}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn a_non_finite_input_gives_a_non_finite_objective_not_an_error() {
+        let nan = Tensor::new(f32::NAN, &Device::Cpu).unwrap();
+        let kl = Tensor::new(1.0_f32, &Device::Cpu).unwrap();
+        for name in ["f-classic", "f-quad", "f-lambda", "f-kl", "bbb"] {
+            let o = Objective::from_name(name, 1.0).unwrap();
+            let v = o.tensor(&nan, &kl, &SCALE).unwrap().to_scalar::<f32>().unwrap();
+            assert!(!v.is_finite(), "{name}: {v}");
         }
     }
 

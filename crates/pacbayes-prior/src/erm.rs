@@ -108,13 +108,13 @@ pub(crate) fn train(
     Ok(ErmOutcome { means, curve, best_epoch })
 }
 
-/// One step of SGD with momentum, as PyTorch does it: v ← m·v + g, w ← w − lr·v.
+/// One step of SGD with momentum, as PyTorch does it: v ← m·v + g, w ← w − lr·v, in place (one
+/// pass per tensor for each, no allocation).
 fn sgd_step(vars: &[Var], velocity: &mut [Tensor], loss: &Tensor, lr: f64, momentum: f64) -> Result<()> {
     let grads = loss.backward()?;
     for (var, v) in vars.iter().zip(velocity.iter_mut()) {
         let Some(g) = grads.get(var.as_tensor()) else { continue };
-        *v = ((&*v * momentum)? + g)?;
-        var.set(&(var.as_tensor() - (&*v * lr)?)?)?;
+        pacbayes_nn::sgd_momentum_step(var, v, g, lr, momentum)?;
     }
     Ok(())
 }

@@ -4,8 +4,7 @@
 //!
 //! `cargo run --release -p experiments --bin binary_mnist -- [--preset quick|paper]`
 
-use clap::Parser;
-use experiments::{Options, Planned, run_grid};
+use experiments::Planned;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -13,14 +12,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// The declared grid of prior scales; every run pays ln 4 for the choice among them.
 const SCALES: [f64; 4] = [0.003, 0.01, 0.03, 0.1];
 
-#[derive(Parser)]
-struct Cli {
-    #[command(flatten)]
-    options: Options,
-}
-
 fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
     let grid = SCALES.iter().map(f64::to_string).collect::<Vec<_>>().join(", ");
     let plan: Vec<Planned> = SCALES
         .iter()
@@ -33,5 +25,5 @@ fn main() -> anyhow::Result<()> {
             Planned::new(format!("binary-mnist-fcn600-sigma{sigma0}"), config)
         })
         .collect();
-    run_grid("binary_mnist", &plan, &cli.options)
+    experiments::main("binary_mnist", &plan)
 }

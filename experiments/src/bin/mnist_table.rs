@@ -3,20 +3,12 @@
 //!
 //! `cargo run --release -p experiments --bin mnist_table -- [--preset quick|paper] [--only TEXT]`
 
-use clap::Parser;
-use experiments::{Options, Planned, run_grid};
+use experiments::Planned;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[derive(Parser)]
-struct Cli {
-    #[command(flatten)]
-    options: Options,
-}
-
 fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
     let mut plan = Vec::new();
     for architecture in ["fcn", "cnn"] {
         // A data-free prior leaves all of S to the bound (α = 0), as in the published table.
@@ -30,5 +22,5 @@ fn main() -> anyhow::Result<()> {
             }
         }
     }
-    run_grid("mnist_table", &plan, &cli.options)
+    experiments::main("mnist_table", &plan)
 }

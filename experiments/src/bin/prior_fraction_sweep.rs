@@ -4,20 +4,12 @@
 //!
 //! `cargo run --release -p experiments --bin prior_fraction_sweep -- [--preset quick|paper]`
 
-use clap::Parser;
-use experiments::{Options, Planned, run_grid};
+use experiments::Planned;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[derive(Parser)]
-struct Cli {
-    #[command(flatten)]
-    options: Options,
-}
-
 fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
     let plan: Vec<Planned> = (0..10)
         .map(|tenths| {
             let alpha = f64::from(tenths) / 10.0;
@@ -29,5 +21,5 @@ fn main() -> anyhow::Result<()> {
             Planned::new(format!("mnist-fcn-alpha{alpha:.1}"), config)
         })
         .collect();
-    run_grid("prior_fraction_sweep", &plan, &cli.options)
+    experiments::main("prior_fraction_sweep", &plan)
 }

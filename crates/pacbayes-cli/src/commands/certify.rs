@@ -129,11 +129,10 @@ pub(crate) fn certify_run(config: &CertifyConfig, run_dir: &Path) -> Result<Stri
         serde_json::Value::Null
     };
     let objective = posterior.get("objective").and_then(|v| v.as_str()).unwrap_or("unknown").to_owned();
+    let posterior_seconds = posterior.get("wall_seconds").and_then(serde_json::Value::as_f64);
     let record = run.prior.record();
     let context = RunContext {
-        run: run_dir
-            .file_name()
-            .map_or_else(|| run_dir.display().to_string(), |n| n.to_string_lossy().into_owned()),
+        run: run_name(run_dir),
         dataset: record.dataset.clone(),
         objective,
         prior: PriorSummary {
@@ -162,7 +161,43 @@ pub(crate) fn certify_run(config: &CertifyConfig, run_dir: &Path) -> Result<Stri
         &bar,
     )?;
     bar.0.finish_and_clear();
+    let mut certificate = certificate;
+    certificate.wall_seconds.prior =
+        record.fit.as_ref().and_then(|fit| fit.curve.last()).map(|epoch| epoch.seconds);
+    certificate.wall_seconds.posterior = posterior_seconds;
     certificate.verify().context("the certificate just computed does not verify")?;
     certificate.write_new(&out)?;
     Ok(format!("{}\ncertificate written to {}", certificate.summary(), out.display()))
+}
+
+/// The run's name: the `name` of its `config.toml` (a run being built in a temporary folder knows
+/// its final name there), or else the folder's name.
+fn run_name(run_dir: &Path) -> String {
+    std::fs::read_to_string(run_dir.join(crate::commands::run::CONFIG_FILE))
+        .ok()
+        .and_then(|text| text.parse::<toml::Table>().ok())
+        .and_then(|table| table.get("name").and_then(|v| v.as_str()).map(str::to_owned))
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| {
+            run_dir
+                .file_name()
+                .map_or_else(|| run_dir.display().to_string(), |n| n.to_string_lossy().into_owned())
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_config_has_the_documented_defaults_and_rejects_unknown_keys() {
+        let c: CertifyConfig = crate::config::parse("protocol = \"classic\"\ndraws = 50\n").unwrap();
+        assert_eq!((c.0.protocol, c.0.draws), (Protocol::Classic, 50));
+        assert!((c.0.delta - 0.025).abs() < 1e-15 && (c.0.delta_mc - 0.01).abs() < 1e-15);
+        assert!(c.0.repetitions.is_none());
+        let (line, message) =
+            crate::config::parse::<CertifyConfig>("delta = 0.05\nrepetition = 3\n").unwrap_err();
+        assert_eq!(line, 2);
+        assert!(message.contains("repetition"), "{message}");
+    }
 }

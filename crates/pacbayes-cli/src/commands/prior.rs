@@ -8,7 +8,8 @@ use clap::Args;
 use pacbayes_data::{DatasetSpec, Split, SplitConfig, TabularOptions};
 use pacbayes_nn::{Architecture, Network};
 use pacbayes_prior::{
-    DataFree, FromFile, Learnt, LearntSettings, LrSchedule, Prior, PriorRecord, SavedPrior, ScaleChoice, error_rate,
+    DataFree, FromFile, Learnt, LearntSettings, LrSchedule, Prior, PriorRecord, SavedPrior, ScaleChoice,
+    error_rate,
 };
 use serde::{Deserialize, Serialize};
 

@@ -44,7 +44,7 @@ impl Preset {
 
 /// Every setting of a run. Each table is the configuration of its stage's own command
 /// (`pacbayes prior`, `pacbayes posterior`, `pacbayes certify`), with the same keys and defaults.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct RunConfig {
     /// The run folder's name (default: dataset-architecture-prior-objective-alpha-seed).
@@ -59,18 +59,6 @@ pub(crate) struct RunConfig {
     pub(crate) certificate: CertifyConfig,
 }
 
-impl Default for RunConfig {
-    fn default() -> Self {
-        Self {
-            name: String::new(),
-            preset: Preset::default(),
-            prior: PriorConfig::default(),
-            posterior: PosteriorConfig::default(),
-            certificate: CertifyConfig::default(),
-        }
-    }
-}
-
 impl RunConfig {
     /// The configuration in TOML `text` laid over its preset (the preset named in the text, or
     /// `preset` when given, which wins). Unknown keys are errors naming the key and its line.
@@ -81,8 +69,9 @@ impl RunConfig {
         let file: toml::Table = toml::from_str(text).map_err(|e| (1, e.message().to_owned()))?;
         merge(&mut merged, file);
         merged.insert("preset".into(), toml::Value::try_from(preset).expect("a preset serializes"));
-        let mut config: RunConfig =
-            toml::Value::Table(merged).try_into().map_err(|e: toml::de::Error| (1, e.message().to_owned()))?;
+        let mut config: RunConfig = toml::Value::Table(merged)
+            .try_into()
+            .map_err(|e: toml::de::Error| (1, e.message().to_owned()))?;
         if config.name.is_empty() {
             config.name = config.default_name();
         }
@@ -161,7 +150,8 @@ pub(crate) fn run(args: RunArgs) -> Result<()> {
         }
         None => String::new(),
     };
-    let shown = args.config.as_ref().map_or_else(|| "the default configuration".into(), |p| p.display().to_string());
+    let shown =
+        args.config.as_ref().map_or_else(|| "the default configuration".into(), |p| p.display().to_string());
     let mut config = RunConfig::resolve(&text, args.preset)
         .map_err(|(line, message)| UsageError(format!("{shown}, line {line}: {message}")))?;
     if let Some(name) = &args.name {
@@ -239,7 +229,8 @@ fn run_pipeline(config: &RunConfig, runs_dir: &Path, reuse: Option<&Path>) -> Re
         let _ = std::fs::remove_dir_all(&tmp);
     }
     let table = built?;
-    std::fs::rename(&tmp, &final_dir).with_context(|| format!("renaming the run into {}", final_dir.display()))?;
+    std::fs::rename(&tmp, &final_dir)
+        .with_context(|| format!("renaming the run into {}", final_dir.display()))?;
     Ok(RunOutcome {
         certificate: final_dir.join(CERTIFICATE_FILE),
         run_dir: final_dir,
@@ -249,7 +240,8 @@ fn run_pipeline(config: &RunConfig, runs_dir: &Path, reuse: Option<&Path>) -> Re
 }
 
 /// The files of a prior, copied when a prior is reused.
-const PRIOR_FILES: [&str; 3] = [pacbayes_prior::WEIGHTS_FILE, pacbayes_prior::RECORD_FILE, pacbayes_prior::SPLIT_FILE];
+const PRIOR_FILES: [&str; 3] =
+    [pacbayes_prior::WEIGHTS_FILE, pacbayes_prior::RECORD_FILE, pacbayes_prior::SPLIT_FILE];
 
 /// The stages, in `tmp`; returns the table.
 fn build(config: &RunConfig, tmp: &Path, reuse: Option<&Path>) -> Result<String> {

@@ -44,14 +44,18 @@ pub(crate) fn load_run(run_dir: &Path) -> Result<RunData> {
     let record = prior.record();
     let architecture: Architecture = record.architecture.parse()?;
     let missing = |what: &str| {
-        UsageError(format!("{}: prior.json records no {what}", run_dir.join(pacbayes_prior::RECORD_FILE).display()))
+        UsageError(format!(
+            "{}: prior.json records no {what}",
+            run_dir.join(pacbayes_prior::RECORD_FILE).display()
+        ))
     };
     if record.dataset.is_empty() {
         return Err(missing("dataset").into());
     }
     let manifest_value = record.split.clone().ok_or_else(|| missing("split"))?;
-    let manifest: SplitManifest = serde_json::from_value(manifest_value)
-        .map_err(|e| UsageError(format!("{}: split: {e}", run_dir.join(pacbayes_prior::RECORD_FILE).display())))?;
+    let manifest: SplitManifest = serde_json::from_value(manifest_value).map_err(|e| {
+        UsageError(format!("{}: split: {e}", run_dir.join(pacbayes_prior::RECORD_FILE).display()))
+    })?;
     let spec: DatasetSpec = record.dataset.parse()?;
     let tabular = TabularOptions { label_column: record.label_column.clone(), ..TabularOptions::default() };
     let data = spec.load(&tabular)?;

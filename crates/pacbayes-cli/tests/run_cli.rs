@@ -1,0 +1,66 @@
+//! `pacbayes run` as a user would run it, on the small table in tests/data (MNIST runs are in
+//! experiments/).
+
+mod common;
+
+use common::{assert_user_error, json, pacbayes, scratch};
+
+/// The workspace's small two-class table.
+fn blobs() -> String {
+    format!("csv:{}/../../tests/data/blobs.csv", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn config(dir: &std::path::Path) -> std::path::PathBuf {
+    let path = dir.join("run.toml");
+    let text = format!(
+        "[prior]\ndataset = \"{}\"\narchitecture = \"linear\"\nsigma0 = 0.1\n[prior.training]\nepochs = 3\n\
+         batch_size = 25\nlearning_rate = 0.05\ndropout = 0.0\n[posterior]\nepochs = 2\nbatch_size = 25\n\
+         [certificate]\nrepetitions = 10\n",
+        blobs()
+    );
+    std::fs::write(&path, text).expect("write");
+    path
+}
+
+#[test]
+fn a_run_prints_its_row_and_certificate_and_is_never_overwritten() {
+    let dir = scratch("run");
+    let config = config(&dir);
+    let runs = dir.join("runs");
+    let args = [
+        "run",
+        "--config",
+        config.to_str().unwrap(),
+        "--runs-dir",
+        runs.to_str().unwrap(),
+        "--name",
+        "blobs",
+    ];
+    let out = pacbayes(&args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let certificate = runs.join("blobs").join("certificate.json");
+    assert!(stdout.contains(&format!("certificate: {}", certificate.display())), "{stdout}");
+    assert!(stdout.contains("blobs"), "{stdout}");
+    let record = json(&certificate);
+    assert_eq!(record["run"], "blobs");
+    // The resolved configuration is saved with every default written out.
+    let saved = std::fs::read_to_string(runs.join("blobs").join("config.toml")).expect("config.toml");
+    assert!(saved.contains("delta_mc") && saved.contains("objective"), "{saved}");
+    assert!(pacbayes(&["verify", certificate.to_str().unwrap()]).status.success());
+
+    let again = pacbayes(&args);
+    assert_user_error(&again, "exists already");
+}
+
+#[test]
+fn an_unknown_key_names_the_file_and_line() {
+    let dir = scratch("bad-key");
+    let config = dir.join("bad.toml");
+    std::fs::write(&config, "[posterior]\nepochs = 2\nlearning_rat = 0.1\n").expect("write");
+    let runs = dir.join("runs");
+    let out = pacbayes(&["run", "--config", config.to_str().unwrap(), "--runs-dir", runs.to_str().unwrap()]);
+    assert_user_error(&out, "line 3");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("learning_rat"));
+    assert!(!runs.exists() || std::fs::read_dir(&runs).expect("runs").next().is_none());
+}
