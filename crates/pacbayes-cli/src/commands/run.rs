@@ -25,7 +25,7 @@ pub(crate) const CONFIG_FILE: &str = "config.toml";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Preset {
-    /// About five minutes on 2 cores for the MNIST FCN: 20 prior epochs, 10 posterior epochs.
+    /// A short schedule for a first look: 20 prior epochs, 10 posterior epochs.
     #[default]
     Quick,
     /// The published schedule of Pérez-Ortiz et al. (2021): 70 prior epochs, 100 posterior epochs.
