@@ -81,7 +81,7 @@ fn a_posterior_is_trained_saved_and_resumed() {
     assert!(record["kl"].as_f64().unwrap() > 0.0);
     assert_eq!(record["n_bound"], record["split"]["n_bound"]);
     let csv = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 1 + 3, "{csv}");
+    assert_eq!(csv.lines().count(), 1 + 1 + 3, "a header, the start (epoch 0) and 3 epochs: {csv}");
 
     // A finished posterior is not written over without --resume ...
     assert_user_error(&pacbayes(&["posterior", "--prior", r, "--epochs", "3"]), "exists already");
@@ -110,7 +110,7 @@ fn a_posterior_is_trained_saved_and_resumed() {
     assert!(resumed.status.success(), "{stderr}");
     assert_eq!(stderr.lines().filter(|l| l.contains("posterior epoch")).count(), 2, "{stderr}");
     assert_eq!(json(&run.join("posterior.json"))["epochs_run"], 5);
-    assert_eq!(std::fs::read_to_string(run.join("metrics.csv")).unwrap().lines().count(), 1 + 5);
+    assert_eq!(std::fs::read_to_string(run.join("metrics.csv")).unwrap().lines().count(), 1 + 1 + 5);
 }
 
 #[test]

@@ -24,7 +24,7 @@
 //!     .check()?;
 //! let before = PosteriorProblem::new(&net, &split, &settings)?.evaluate(&mut Noise::new(9))?;
 //! let outcome = train(&net, &split, &settings, TrainOptions::default())?;
-//! assert_eq!(outcome.metrics.len(), 5);
+//! assert_eq!(outcome.metrics.len(), 6); // epoch 0 (the start), then 5 epochs
 //! let after = PosteriorProblem::new(&net, &split, &settings)?.evaluate(&mut Noise::new(9))?;
 //! assert!(after.objective < before.objective);
 //! # Ok::<(), Box<dyn std::error::Error>>(())

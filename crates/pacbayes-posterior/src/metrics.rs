@@ -8,10 +8,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
 
-/// What one epoch of posterior training measured.
+/// What one epoch of posterior training measured. The row of epoch 0 is the start, Q as
+/// initialised: its objective, risk and error are one evaluation over all the training data (with
+/// the noise of stream (seed, 0, 0)), its learning rate 0 and its seconds the evaluation's; the
+/// rows of later epochs average the steps of the epoch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EpochMetrics {
-    /// The epoch, from 1.
+    /// The epoch: 0 for the start, then from 1.
     pub epoch: usize,
     /// Mean objective over the epoch's steps (weighted by batch size).
     pub objective: f64,

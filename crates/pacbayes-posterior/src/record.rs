@@ -77,7 +77,7 @@ impl PosteriorRecord {
             n_train,
             split: serde_json::to_value(split.manifest()).unwrap_or(serde_json::Value::Null),
             kl: outcome.kl,
-            epochs_run: outcome.metrics.len(),
+            epochs_run: outcome.metrics.last().map_or(0, |m| m.epoch),
             steps_run: outcome.steps_done,
             stop_reason: outcome.stop_reason,
             wall_seconds: outcome.metrics.iter().map(|m| m.seconds).sum(),

@@ -17,14 +17,14 @@ use argmin::core::{
 };
 use candle_core::backprop::GradStore;
 use candle_core::{Tensor, Var};
-use pacbayes_nn::Noise;
+use pacbayes_nn::{AdamStep, Noise, adam_step, sgd_momentum_step};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::metrics::EpochMetrics;
-use crate::problem::PosteriorProblem;
+use crate::problem::{Evaluation, PosteriorProblem};
 use crate::settings::{CheckedSettings, Optimizer};
 use crate::{Error, Result};
 
@@ -102,7 +102,7 @@ impl MinibatchSolver {
         self.n_train.div_ceil(self.settings.settings().batch_size)
     }
 
-    /// The metrics of every completed epoch.
+    /// The metrics of every completed epoch, after the row of epoch 0 (the start).
     pub fn history(&self) -> &[EpochMetrics] {
         &self.history
     }
@@ -116,6 +116,20 @@ impl MinibatchSolver {
     /// The sums of the epoch in progress.
     pub fn epoch_sums(&self) -> &EpochSums {
         &self.sums
+    }
+
+    /// Records the objective at the start of training as the row of epoch 0: `evaluation` over all
+    /// the training data, before any step.
+    pub(crate) fn record_start(&mut self, evaluation: &Evaluation, seconds: f64) {
+        self.history.push(EpochMetrics {
+            epoch: 0,
+            objective: evaluation.objective,
+            kl: evaluation.kl,
+            risk: evaluation.risk,
+            train_error: evaluation.error,
+            learning_rate: 0.0,
+            seconds,
+        });
     }
 
     /// Restores the state a checkpoint saved.
@@ -139,7 +153,7 @@ impl MinibatchSolver {
         &self.order.as_ref().expect("just set").1
     }
 
-    /// One optimizer update of `vars` from `grads`; `t` is the step count from 1.
+    /// One optimizer update of `vars` from `grads`, in place; `t` is the step count from 1.
     fn update(&mut self, vars: &[Var], grads: &GradStore, t: usize) -> Result<()> {
         let lr = self.settings.settings().learning_rate;
         let lists = match self.settings.optimizer() {
@@ -147,27 +161,18 @@ impl MinibatchSolver {
             Optimizer::Adam { .. } => 2,
         };
         if self.moments.is_empty() {
+            // Each list has storage of its own: the updates write into the moments in place.
             let zeros =
-                vars.iter().map(|v| v.as_tensor().zeros_like()).collect::<candle_core::Result<Vec<_>>>()?;
-            self.moments = vec![zeros; lists];
+                || vars.iter().map(|v| v.as_tensor().zeros_like()).collect::<candle_core::Result<Vec<_>>>();
+            self.moments = (0..lists).map(|_| zeros()).collect::<candle_core::Result<_>>()?;
         }
         for (i, var) in vars.iter().enumerate() {
             let Some(g) = grads.get(var.as_tensor()) else { continue };
             match self.settings.optimizer() {
-                Optimizer::Sgd { momentum } => {
-                    let v = (self.moments[0][i].affine(momentum, 0.0)? + g)?;
-                    var.set(&(var.as_tensor() - v.affine(lr, 0.0)?)?)?;
-                    self.moments[0][i] = v;
-                }
+                Optimizer::Sgd { momentum } => sgd_momentum_step(var, &self.moments[0][i], g, lr, momentum)?,
                 Optimizer::Adam { beta1, beta2, epsilon } => {
-                    let m = (self.moments[0][i].affine(beta1, 0.0)? + g.affine(1.0 - beta1, 0.0)?)?;
-                    let v = (self.moments[1][i].affine(beta2, 0.0)? + g.sqr()?.affine(1.0 - beta2, 0.0)?)?;
-                    let m_hat = m.affine(1.0 / (1.0 - beta1.powi(t as i32)), 0.0)?;
-                    let v_hat = v.affine(1.0 / (1.0 - beta2.powi(t as i32)), 0.0)?;
-                    let step = (m_hat / v_hat.sqrt()?.affine(1.0, epsilon)?)?.affine(lr, 0.0)?;
-                    var.set(&(var.as_tensor() - step)?)?;
-                    self.moments[0][i] = m;
-                    self.moments[1][i] = v;
+                    let step = AdamStep { learning_rate: lr, beta1, beta2, epsilon, t: t as u32 };
+                    adam_step(var, &self.moments[0][i], &self.moments[1][i], g, step)?;
                 }
             }
         }

@@ -9,7 +9,7 @@ use std::time::Instant;
 use argmin::core::observers::ObserverMode;
 use argmin::core::{Executor, State, TerminationReason, TerminationStatus};
 use pacbayes_data::Split;
-use pacbayes_nn::Network;
+use pacbayes_nn::{Network, Noise};
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::CheckpointDir;
@@ -17,7 +17,7 @@ use crate::metrics::EpochMetrics;
 use crate::observer::{HookObserver, ProgressHook};
 use crate::problem::PosteriorProblem;
 use crate::settings::CheckedSettings;
-use crate::solver::{MinibatchSolver, PosteriorState};
+use crate::solver::{MinibatchSolver, PosteriorState, stream_seed};
 use crate::{Error, Result};
 
 /// How a training run ends besides its settings.
@@ -89,7 +89,12 @@ pub fn train(
 ) -> Result<TrainOutcome> {
     let started = Instant::now();
     let problem = PosteriorProblem::new(net, split, settings)?;
-    let solver = MinibatchSolver::new(settings, problem.data().len(), options.stop.clone());
+    let mut solver = MinibatchSolver::new(settings, problem.data().len(), options.stop.clone());
+    if !options.resume {
+        let evaluated = Instant::now();
+        let start = problem.evaluate(&mut Noise::new(stream_seed(settings.settings().seed, 0, 0)))?;
+        solver.record_start(&start, evaluated.elapsed().as_secs_f64());
+    }
     let steps = solver.steps_per_epoch();
     let max_iters = (settings.settings().epochs * steps) as u64;
     let checkpoint = |dir: &PathBuf| {

@@ -40,7 +40,7 @@ fn stopped_after_some_epochs_and_resumed_equals_uninterrupted() {
         let outcome =
             train(&second, &split, &common::settings("f-quad", optimizer, 5), options(true)).unwrap();
         assert_eq!(common::bits(&second), expected, "{optimizer}");
-        assert_eq!(outcome.metrics.len(), 5);
+        assert_eq!(outcome.metrics.len(), 6);
         // The metrics of the first epochs come back from the checkpoint's JSON (to within its
         // decimal round trip); those after the resume are recomputed from the same Q.
         for (a, b) in outcome.metrics.iter().zip(&metrics) {
@@ -84,7 +84,7 @@ fn a_stop_in_the_middle_of_an_epoch_resumes_bit_for_bit() {
     let stopped = train(&first, &split, &common::settings("f-kl", "adam", 4), options).unwrap();
     assert_eq!(stopped.stop_reason, StopReason::Interrupted);
     assert_eq!(stopped.steps_done, stopped.steps_per_epoch as u64 + 3);
-    assert_eq!(stopped.metrics.len(), 1);
+    assert_eq!(stopped.metrics.len(), 2);
     let record: CheckpointRecord =
         serde_json::from_str(&std::fs::read_to_string(checkpoint.join(CHECKPOINT_STATE)).unwrap()).unwrap();
     assert_eq!(record.steps_done, stopped.steps_done);
@@ -92,7 +92,7 @@ fn a_stop_in_the_middle_of_an_epoch_resumes_bit_for_bit() {
     let options = TrainOptions { checkpoint_dir: Some(checkpoint), resume: true, ..TrainOptions::default() };
     let resumed = train(&second, &split, &common::settings("f-kl", "adam", 4), options).unwrap();
     assert_eq!(resumed.stop_reason, StopReason::Completed);
-    assert_eq!(resumed.metrics.len(), 4);
+    assert_eq!(resumed.metrics.len(), 5);
     assert_eq!(common::bits(&second), expected);
 }
 
@@ -152,12 +152,12 @@ fn a_non_finite_term_names_epoch_step_and_term_and_keeps_the_last_good_checkpoin
     // The checkpoint is the one written at the end of epoch 2, and it resumes to the end.
     let record: CheckpointRecord =
         serde_json::from_str(&std::fs::read_to_string(checkpoint.join(CHECKPOINT_STATE)).unwrap()).unwrap();
-    assert_eq!(record.history.len(), 2);
+    assert_eq!(record.history.len(), 3);
     assert_eq!(record.steps_done as usize, 2 * split.n_train().div_ceil(40));
     let (_, fresh) = common::network("linear-3-2", 0.3);
     let options = TrainOptions { checkpoint_dir: Some(checkpoint), resume: true, ..TrainOptions::default() };
     let resumed = train(&fresh, &split, &settings, options).unwrap();
-    assert_eq!(resumed.metrics.len(), 4);
+    assert_eq!(resumed.metrics.len(), 5);
     assert!(resumed.kl.is_finite());
 }
 

@@ -20,7 +20,7 @@ fn minimizing_f_quad_decreases_f_quad() {
     let outcome = train(&net, &split, &settings, TrainOptions::default()).unwrap();
     let after = problem.evaluate(&mut Noise::new(99)).unwrap();
     assert_eq!(outcome.stop_reason, StopReason::Completed);
-    assert_eq!(outcome.metrics.len(), 15);
+    assert_eq!(outcome.metrics.len(), 16);
     assert!(after.objective < before.objective - 0.01, "{before:?} -> {after:?}");
     assert!(after.kl > 0.0 && before.kl < 1e-3);
     let first = outcome.metrics.first().unwrap().objective;
@@ -40,7 +40,7 @@ fn every_objective_and_optimizer_trains() {
             let outcome = train(&net, &split, &settings, TrainOptions::default())
                 .unwrap_or_else(|e| panic!("{objective} with {optimizer}: {e}"));
             let after = problem.evaluate(&mut Noise::new(1)).unwrap();
-            assert_eq!(outcome.metrics.len(), 3);
+            assert_eq!(outcome.metrics.len(), 4);
             assert_eq!(outcome.steps_done, 3 * outcome.steps_per_epoch as u64);
             assert!(outcome.metrics.iter().all(|m| m.objective.is_finite() && m.kl >= 0.0));
             assert!(after.objective < before.objective, "{objective}/{optimizer}: {before:?} -> {after:?}");
@@ -115,6 +115,7 @@ fn the_reported_kl_is_the_kl_of_the_saved_tensors() {
     assert!((back.kl - reference).abs() <= 1e-9 * reference.max(1.0));
     assert_eq!(back.epochs_run, 4);
     let csv = std::fs::read_to_string(dir.path().join(METRICS_CSV)).unwrap();
-    assert_eq!(csv.lines().count(), 5, "a header and one row per epoch: {csv}");
+    assert_eq!(csv.lines().count(), 6, "a header, the start and one row per epoch: {csv}");
+    assert!(csv.lines().nth(1).is_some_and(|row| row.starts_with("0,")), "{csv}");
     assert!(csv.starts_with("epoch,objective,kl,risk,train_error,learning_rate,seconds"));
 }

@@ -41,6 +41,7 @@
 //! ```
 
 mod artifact;
+mod augment;
 mod data_free;
 mod erm;
 mod error;

@@ -48,7 +48,7 @@ impl ScaleChoice {
             return Err(Error::InvalidSetting {
                 name: "sigma0",
                 value: format!("{sigma0} (grid {grid:?})"),
-                expected: "a value of scale_grid",
+                expected: "a value of scale_grid (or an empty scale_grid, for a σ₀ fixed without looking at S_bound)",
             });
         }
         Ok(Self { sigma0, grid })

@@ -48,6 +48,9 @@ pub struct LearntSettings {
     pub momentum: f64,
     /// Dropout rate in [0, 1) after hidden layers.
     pub dropout: f64,
+    /// Data augmentation: each training image is translated by up to this many pixels in each
+    /// direction, drawn per image and epoch from the seed (0: none; images only).
+    pub shift: usize,
     /// Stop after this many epochs without a better validation error (0: never stop early).
     pub patience: usize,
     /// Seed of the initialization, the example order and the dropout masks.
@@ -67,6 +70,7 @@ impl Default for LearntSettings {
             lr_schedule: LrSchedule::Cosine,
             momentum: 0.95,
             dropout: 0.2,
+            shift: 0,
             patience: 0,
             seed: 0,
             sigma0: 0.03,

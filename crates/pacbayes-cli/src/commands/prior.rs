@@ -17,6 +17,10 @@ use crate::config;
 use crate::exit::UsageError;
 use crate::progress::EpochProgress;
 
+/// The prior scales of Pérez-Ortiz et al. (2021). A σ₀ chosen from them after looking at
+/// certificates is paid for with ln 7 nats.
+pub(crate) const PUBLISHED_SCALE_GRID: [f64; 7] = [0.1, 0.05, 0.04, 0.03, 0.02, 0.01, 0.005];
+
 /// Every setting of `pacbayes prior`, as in a TOML configuration file; flags override it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -37,9 +41,10 @@ pub(crate) struct PriorConfig {
     pub(crate) validation_fraction: f64,
     /// Seed of the split, the initialization, the example order and dropout.
     pub(crate) seed: u64,
-    /// The prior scale σ₀.
+    /// The prior scale σ₀ (default 0.005, from the default grid).
     pub(crate) sigma0: f64,
-    /// The grid σ₀ is chosen from (its ln K is paid); empty: σ₀ alone.
+    /// The grid σ₀ is chosen from, whose ln K is paid; default the published grid of Pérez-Ortiz et
+    /// al. (2021), [`PUBLISHED_SCALE_GRID`]; empty: σ₀ alone, fixed without looking at S_bound.
     pub(crate) scale_grid: Vec<f64>,
     /// ERM settings of a learnt prior.
     pub(crate) training: Training,
@@ -55,12 +60,14 @@ pub(crate) struct Training {
     pub(crate) lr_schedule: LrSchedule,
     pub(crate) momentum: f64,
     pub(crate) dropout: f64,
+    /// Translations of training images by up to this many pixels (default: 2 for images, 0 for
+    /// other examples).
+    pub(crate) shift: Option<usize>,
     pub(crate) patience: usize,
 }
 
 impl Default for PriorConfig {
     fn default() -> Self {
-        let l = LearntSettings::default();
         Self {
             dataset: "mnist".into(),
             label_column: "label".into(),
@@ -70,8 +77,8 @@ impl Default for PriorConfig {
             prior_fraction: 0.5,
             validation_fraction: 0.1,
             seed: 0,
-            sigma0: l.sigma0,
-            scale_grid: Vec::new(),
+            sigma0: 0.005,
+            scale_grid: PUBLISHED_SCALE_GRID.to_vec(),
             training: Training::default(),
         }
     }
@@ -87,6 +94,7 @@ impl Default for Training {
             lr_schedule: l.lr_schedule,
             momentum: l.momentum,
             dropout: l.dropout,
+            shift: None,
             patience: l.patience,
         }
     }
@@ -121,12 +129,16 @@ pub(crate) struct PriorArgs {
     /// Seed of every random choice.
     #[arg(long)]
     seed: Option<u64>,
-    /// The prior scale σ₀.
+    /// The prior scale σ₀ (default 0.005).
     #[arg(long)]
     sigma0: Option<f64>,
-    /// The grid σ₀ is chosen from, comma-separated.
+    /// The grid σ₀ is chosen from, comma-separated; its ln K is paid (default: the published grid
+    /// 0.1,0.05,0.04,0.03,0.02,0.01,0.005).
     #[arg(long, value_delimiter = ',')]
     scale_grid: Option<Vec<f64>>,
+    /// σ₀ alone, fixed without looking at S_bound: no grid, nothing paid.
+    #[arg(long, conflicts_with = "scale_grid")]
+    no_scale_grid: bool,
     /// Maximum epochs of ERM.
     #[arg(long)]
     epochs: Option<usize>,
@@ -145,6 +157,9 @@ pub(crate) struct PriorArgs {
     /// Dropout rate.
     #[arg(long)]
     dropout: Option<f64>,
+    /// Translate each training image by up to this many pixels (0: no augmentation).
+    #[arg(long)]
+    shift: Option<usize>,
     /// Epochs without improvement before stopping (0: never).
     #[arg(long)]
     patience: Option<usize>,
@@ -168,12 +183,18 @@ impl PriorArgs {
         set!(seed = seed);
         set!(sigma0 = sigma0);
         set!(scale_grid = scale_grid);
+        if self.no_scale_grid {
+            c.scale_grid.clear();
+        }
         set!(training.epochs = epochs);
         set!(training.batch_size = batch_size);
         set!(training.learning_rate = learning_rate);
         set!(training.lr_schedule = lr_schedule);
         set!(training.momentum = momentum);
         set!(training.dropout = dropout);
+        if self.shift.is_some() {
+            c.training.shift = self.shift;
+        }
         set!(training.patience = patience);
         if self.from.is_some() {
             c.from.clone_from(&self.from);
@@ -226,6 +247,7 @@ pub(crate) fn fit_and_save(config: &PriorConfig, out: &Path) -> Result<String> {
                 lr_schedule: t.lr_schedule,
                 momentum: t.momentum,
                 dropout: t.dropout,
+                shift: t.shift.unwrap_or(if split.prior().shape().len() == 3 { 2 } else { 0 }),
                 patience: t.patience,
                 seed: config.seed,
                 sigma0: config.sigma0,

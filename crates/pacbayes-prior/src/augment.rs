@@ -1,0 +1,127 @@
+//! Random translations of training images: the data augmentation of prior fitting.
+//!
+//! Only the prior's ERM sees augmented images, and only images of S_prior: the prior stays
+//! independent of S_bound, so augmentation costs nothing in the bound.
+
+use rand::Rng;
+
+use crate::{Error, Result};
+
+/// Shifts of every image of a batch by up to `max_shift` pixels in each direction, drawn uniformly
+/// and independently per image; pixels shifted in are 0 (MNIST's background).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Shift {
+    max_shift: usize,
+    channels: usize,
+    height: usize,
+    width: usize,
+}
+
+impl Shift {
+    /// Shifts for examples of shape `shape` = (channels, height, width); `None` when `max_shift`
+    /// is 0.
+    ///
+    /// # Errors
+    /// A positive `max_shift` for examples that are not images, or one at least half the image.
+    pub(crate) fn new(max_shift: usize, shape: &[usize]) -> Result<Option<Self>> {
+        if max_shift == 0 {
+            return Ok(None);
+        }
+        let &[channels, height, width] = shape else {
+            return Err(Error::InvalidSetting {
+                name: "shift",
+                value: format!("{max_shift} (examples of shape {shape:?})"),
+                expected: "0 for examples that are not images (channels, height, width)",
+            });
+        };
+        if 2 * max_shift >= height.min(width) {
+            return Err(Error::InvalidSetting {
+                name: "shift",
+                value: format!("{max_shift} (images of {height}×{width})"),
+                expected: "less than half the image's height and width",
+            });
+        }
+        Ok(Some(Self { max_shift, channels, height, width }))
+    }
+
+    /// Shifts each image of `features` (images one after the other) in place.
+    pub(crate) fn apply(&self, features: &mut [f32], rng: &mut impl Rng) {
+        let (h, w) = (self.height, self.width);
+        let m = self.max_shift as i64;
+        let mut source = vec![0.0f32; h * w];
+        for image in features.chunks_exact_mut(self.channels * h * w) {
+            let (dy, dx) = (rng.random_range(-m..=m) as isize, rng.random_range(-m..=m) as isize);
+            for plane in image.chunks_exact_mut(h * w) {
+                source.copy_from_slice(plane);
+                translate(&source, plane, h, w, dy, dx);
+            }
+        }
+    }
+}
+
+/// `out[y][x] = source[y - dy][x - dx]`, 0 outside the image.
+fn translate(source: &[f32], out: &mut [f32], h: usize, w: usize, dy: isize, dx: isize) {
+    for y in 0..h {
+        let row = &mut out[y * w..(y + 1) * w];
+        let from = y as isize - dy;
+        if !(0..h as isize).contains(&from) {
+            row.fill(0.0);
+            continue;
+        }
+        let src = &source[from as usize * w..(from as usize + 1) * w];
+        for (x, value) in row.iter_mut().enumerate() {
+            let from = x as isize - dx;
+            *value = if (0..w as isize).contains(&from) { src[from as usize] } else { 0.0 };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    use super::*;
+
+    #[test]
+    fn translate_moves_pixels_and_fills_with_zero() {
+        // 3×3 image 1..9, shifted one down and one left.
+        let source: Vec<f32> = (1..=9).map(|v| v as f32).collect();
+        let mut out = vec![-1.0; 9];
+        translate(&source, &mut out, 3, 3, 1, -1);
+        assert_eq!(out, vec![0.0, 0.0, 0.0, 2.0, 3.0, 0.0, 5.0, 6.0, 0.0]);
+        translate(&source, &mut out, 3, 3, 0, 0);
+        assert_eq!(out, source);
+    }
+
+    #[test]
+    fn shifts_keep_mass_inside_and_are_seeded() {
+        // A single lit pixel in the centre of a 9×9 image stays lit, within 2 pixels of the centre.
+        let shift = Shift::new(2, &[1, 9, 9]).unwrap().unwrap();
+        let mut images = vec![0.0f32; 81 * 50];
+        for image in images.chunks_exact_mut(81) {
+            image[4 * 9 + 4] = 1.0;
+        }
+        let mut again = images.clone();
+        shift.apply(&mut images, &mut ChaCha8Rng::seed_from_u64(3));
+        shift.apply(&mut again, &mut ChaCha8Rng::seed_from_u64(3));
+        assert_eq!(images, again);
+        let mut moved = 0;
+        for image in images.chunks_exact(81) {
+            let lit: Vec<usize> = (0..81).filter(|&i| image[i] > 0.5).collect();
+            assert_eq!(lit.len(), 1);
+            let (y, x) = (lit[0] / 9, lit[0] % 9);
+            assert!(y.abs_diff(4) <= 2 && x.abs_diff(4) <= 2, "({y}, {x})");
+            moved += usize::from(lit[0] != 40);
+        }
+        assert!(moved > 30, "only {moved} of 50 images moved");
+    }
+
+    #[test]
+    fn non_images_and_large_shifts_are_rejected() {
+        assert!(Shift::new(0, &[4]).unwrap().is_none());
+        assert!(Shift::new(1, &[4]).is_err());
+        assert!(Shift::new(14, &[1, 28, 28]).is_err());
+        assert!(Shift::new(2, &[1, 28, 28]).unwrap().is_some());
+    }
+}
