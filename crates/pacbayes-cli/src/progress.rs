@@ -83,6 +83,16 @@ impl pacbayes_posterior::ProgressHook for PosteriorProgress {
             m.seconds
         ));
     }
+
+    fn warmup_epoch(&mut self, m: &pacbayes_posterior::EpochMetrics) {
+        self.0.line(format!(
+            "warm-up epoch {:>3}: bounded cross-entropy {:.4}, train error {:.2}% (mean network), {:.1} s",
+            m.epoch,
+            m.risk,
+            100.0 * m.train_error,
+            m.seconds
+        ));
+    }
 }
 
 impl Drop for PosteriorProgress {

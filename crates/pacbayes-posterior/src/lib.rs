@@ -47,6 +47,7 @@ mod record;
 mod settings;
 mod solver;
 mod train;
+mod warmup;
 
 pub use checkpoint::{CHECKPOINT_STATE, CHECKPOINT_TENSORS, CheckpointDir, CheckpointRecord};
 pub use error::{Error, Result};

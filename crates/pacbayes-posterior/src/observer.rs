@@ -1,5 +1,8 @@
 //! Watching training: a progress hook, fed by an argmin observer from the solver's key-value log.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use argmin::core::observers::Observe;
 use argmin::core::{Error, KV};
 
@@ -12,12 +15,32 @@ pub trait ProgressHook {
     fn step(&mut self, _epoch: usize, _step: usize, _steps: usize) {}
     /// After each epoch.
     fn epoch(&mut self, _metrics: &EpochMetrics) {}
+    /// After each epoch of the warm-up (see `warmup_epochs`); its steps are reported by `step`.
+    fn warmup_epoch(&mut self, _metrics: &EpochMetrics) {}
 }
 
 impl ProgressHook for () {}
 
+/// One hook for the warm-up and the training that follows it; `warmup` says which phase reports.
+#[derive(Clone)]
+pub(crate) struct SharedHook {
+    pub(crate) hook: Rc<RefCell<Box<dyn ProgressHook>>>,
+    pub(crate) warmup: bool,
+}
+
+impl ProgressHook for SharedHook {
+    fn step(&mut self, epoch: usize, step: usize, steps: usize) {
+        self.hook.borrow_mut().step(epoch, step, steps);
+    }
+
+    fn epoch(&mut self, metrics: &EpochMetrics) {
+        let mut hook = self.hook.borrow_mut();
+        if self.warmup { hook.warmup_epoch(metrics) } else { hook.epoch(metrics) }
+    }
+}
+
 /// An argmin observer that reads the solver's log after every step and calls a [`ProgressHook`].
-pub(crate) struct HookObserver(pub(crate) Box<dyn ProgressHook>);
+pub(crate) struct HookObserver(pub(crate) SharedHook);
 
 fn uint(kv: &KV, key: &str) -> Option<usize> {
     kv.get(key).and_then(|v| v.get_uint()).map(|v| v as usize)

@@ -45,6 +45,14 @@ pub struct PosteriorSettings {
     pub seed: u64,
     /// A wall-time budget in seconds for one run (default: none), finite and > 0.
     pub max_seconds: Option<f64>,
+    /// Epochs of empirical risk minimization of the mean network before the bound is minimized
+    /// (default 0: Q starts at the prior). With a data-free prior centred at a random
+    /// initialization, Q's mean then starts at an SGD solution on the training data, as in
+    /// Dziugaite & Roy (2017); ρ stays at the prior's. The bound holds all the same: Q may depend
+    /// on all of S.
+    pub warmup_epochs: usize,
+    /// Step size of the warm-up: SGD with `momentum` on the bounded cross-entropy (default 0.1).
+    pub warmup_learning_rate: f64,
     /// Draw the same noise at every step (default false): the objective becomes a deterministic
     /// function of (μ, ρ), for full-batch solvers such as L-BFGS.
     pub fixed_noise: bool,
@@ -69,6 +77,8 @@ impl Default for PosteriorSettings {
             mode: "local".into(),
             seed: 0,
             max_seconds: None,
+            warmup_epochs: 0,
+            warmup_learning_rate: 0.1,
             fixed_noise: false,
         }
     }
@@ -172,6 +182,9 @@ impl PosteriorSettings {
             "sample" => Mode::Sample,
             other => return bad("mode", other, "local or sample"),
         };
+        if !(self.warmup_learning_rate > 0.0 && self.warmup_learning_rate.is_finite()) {
+            return bad("warmup_learning_rate", self.warmup_learning_rate, "a finite number > 0");
+        }
         if let Some(s) = self.max_seconds
             && !(s > 0.0 && s.is_finite())
         {
@@ -205,6 +218,35 @@ impl CheckedSettings {
     /// The forward mode of training.
     pub fn mode(&self) -> Mode {
         self.mode
+    }
+
+    /// The settings of the warm-up, if there is one: `warmup_epochs` of SGD with momentum on the
+    /// bounded cross-entropy of the mean network (the `bbb` objective with β = 0), at
+    /// `warmup_learning_rate`, with the same batches, seed and data.
+    pub fn warmup(&self) -> Option<CheckedSettings> {
+        let s = &self.settings;
+        if s.warmup_epochs == 0 {
+            return None;
+        }
+        let settings = PosteriorSettings {
+            objective: "bbb".into(),
+            optimizer: "sgd".into(),
+            epochs: s.warmup_epochs,
+            learning_rate: s.warmup_learning_rate,
+            beta: 0.0,
+            mode: "mean".into(),
+            warmup_epochs: 0,
+            max_seconds: None,
+            fixed_noise: false,
+            ..s.clone()
+        };
+        Some(CheckedSettings {
+            objective: Objective::from_name("bbb", 0.0).expect("bbb is an objective"),
+            optimizer: Optimizer::Sgd { momentum: s.momentum },
+            train_on: self.train_on,
+            mode: Mode::Mean,
+            settings,
+        })
     }
 }
 

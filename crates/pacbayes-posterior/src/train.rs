@@ -1,7 +1,9 @@
 //! Training a posterior: the minibatch solver run by argmin's `Executor`, with the progress
 //! observer, checkpoints, and the three ways of stopping.
 
+use std::cell::RefCell;
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
@@ -14,10 +16,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::CheckpointDir;
 use crate::metrics::EpochMetrics;
-use crate::observer::{HookObserver, ProgressHook};
+use crate::observer::{HookObserver, ProgressHook, SharedHook};
 use crate::problem::PosteriorProblem;
 use crate::settings::CheckedSettings;
 use crate::solver::{MinibatchSolver, PosteriorState, stream_seed};
+use crate::warmup::warm_up;
 use crate::{Error, Result};
 
 /// How a training run ends besides its settings.
@@ -59,6 +62,8 @@ pub enum StopReason {
 /// What a training run produced (the posterior itself is in the network's variables).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrainOutcome {
+    /// The metrics of the warm-up epochs (empty without a warm-up, or when resumed).
+    pub warmup: Vec<EpochMetrics>,
     /// The metrics of every completed epoch (of earlier runs too, when resumed).
     pub metrics: Vec<EpochMetrics>,
     /// Minibatch steps done in total.
@@ -88,6 +93,9 @@ pub fn train(
     options: TrainOptions,
 ) -> Result<TrainOutcome> {
     let started = Instant::now();
+    let hook = SharedHook { hook: Rc::new(RefCell::new(options.hook)), warmup: false };
+    let warmup =
+        if options.resume { Vec::new() } else { warm_up(net, split, settings, &options.stop, &hook)? };
     let problem = PosteriorProblem::new(net, split, settings)?;
     let mut solver = MinibatchSolver::new(settings, problem.data().len(), options.stop.clone());
     if !options.resume {
@@ -119,7 +127,7 @@ pub fn train(
     let mut executor = Executor::new(problem, solver.clone())
         .configure(|state: PosteriorState| state.max_iters(max_iters))
         .ctrlc(false)
-        .add_observer(HookObserver(options.hook), ObserverMode::Always);
+        .add_observer(HookObserver(hook), ObserverMode::Always);
     if let Some(dir) = &options.checkpoint_dir {
         executor = executor.checkpointing(checkpoint(dir));
     }
@@ -133,6 +141,7 @@ pub fn train(
         _ => StopReason::Completed,
     };
     Ok(TrainOutcome {
+        warmup,
         metrics: result.solver.history().to_vec(),
         steps_done: result.state.get_iter(),
         steps_per_epoch: steps,

@@ -6,8 +6,8 @@ mod common;
 use pacbayes_bounds::kl_diag_gaussian;
 use pacbayes_nn::{Network, Noise, softplus};
 use pacbayes_posterior::{
-    METRICS_CSV, METRICS_PARQUET, PosteriorProblem, PosteriorRecord, RECORD_FILE, StopReason, TrainOptions,
-    WEIGHTS_FILE, save_posterior, train,
+    METRICS_CSV, METRICS_PARQUET, PosteriorProblem, PosteriorRecord, PosteriorSettings, RECORD_FILE,
+    StopReason, TrainOptions, WEIGHTS_FILE, save_posterior, train,
 };
 
 #[test]
@@ -118,4 +118,38 @@ fn the_reported_kl_is_the_kl_of_the_saved_tensors() {
     assert_eq!(csv.lines().count(), 6, "a header, the start and one row per epoch: {csv}");
     assert!(csv.lines().nth(1).is_some_and(|row| row.starts_with("0,")), "{csv}");
     assert!(csv.starts_with("epoch,objective,kl,risk,train_error,learning_rate,seconds"));
+}
+
+#[test]
+fn a_warm_up_trains_the_mean_network_and_leaves_rho_at_the_prior() {
+    let split = common::split(240);
+    let (_, net) = common::network("linear-3-2", 0.3);
+    let rho_before: Vec<Vec<f32>> =
+        net.rho_vars().iter().map(|v| v.as_tensor().flatten_all().unwrap().to_vec1().unwrap()).collect();
+    let settings = PosteriorSettings {
+        warmup_epochs: 6,
+        warmup_learning_rate: 0.5,
+        ..common::settings("f-quad", "sgd", 1).settings().clone()
+    }
+    .check()
+    .unwrap();
+    let warm = settings.warmup().unwrap();
+    let problem = PosteriorProblem::new(&net, &split, &warm).unwrap();
+    let before = problem.evaluate(&mut Noise::new(2)).unwrap();
+    let outcome = train(&net, &split, &settings, TrainOptions::default()).unwrap();
+    assert_eq!(outcome.warmup.len(), 6);
+    let last_warmup = outcome.warmup.last().unwrap();
+    assert!(last_warmup.risk < before.risk - 0.01, "{before:?} -> {last_warmup:?}");
+    // The bound's training starts where the warm-up ended: its epoch-0 KL is that of the moved
+    // mean alone, since ρ is still the prior's.
+    assert!(outcome.metrics[0].kl > 0.1, "{:?}", outcome.metrics[0]);
+    let fresh =
+        PosteriorSettings { epochs: 1, warmup_epochs: 6, warmup_learning_rate: 0.5, ..Default::default() };
+    let (_, again) = common::network("linear-3-2", 0.3);
+    let warm_only = fresh.check().unwrap().warmup().unwrap();
+    assert_eq!(warm_only.mode(), pacbayes_nn::Mode::Mean);
+    train(&again, &split, &warm_only, TrainOptions::default()).unwrap();
+    for (var, before) in again.rho_vars().iter().zip(&rho_before) {
+        assert_eq!(&var.as_tensor().flatten_all().unwrap().to_vec1::<f32>().unwrap(), before);
+    }
 }

@@ -76,6 +76,12 @@ pub(crate) struct PosteriorArgs {
     /// Seed of the example order and of every noise draw.
     #[arg(long)]
     seed: Option<u64>,
+    /// Epochs of ERM of the mean network before the bound is minimized (0: Q starts at the prior).
+    #[arg(long)]
+    warmup_epochs: Option<usize>,
+    /// Step size of the warm-up (SGD with momentum on the bounded cross-entropy).
+    #[arg(long)]
+    warmup_learning_rate: Option<f64>,
     /// Wall-time budget in seconds; training stops cleanly after the step that exceeds it.
     #[arg(long)]
     max_seconds: Option<f64>,
@@ -95,7 +101,7 @@ impl PosteriorArgs {
             };
         }
         set!(objective, epochs, learning_rate, momentum, optimizer, batch_size, delta, p_min, beta);
-        set!(train_on, mode, seed);
+        set!(train_on, mode, seed, warmup_epochs, warmup_learning_rate);
         if self.max_seconds.is_some() {
             c.max_seconds = self.max_seconds;
         }
