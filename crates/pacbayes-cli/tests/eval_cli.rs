@@ -95,10 +95,22 @@ fn certify_verify_and_report() {
 
     // The classic protocol, from a config file.
     let config = dir.join("certify.toml");
-    std::fs::write(&config, "protocol = \"classic\"\ndraws = 40\nensemble_size = 5\n").unwrap();
+    std::fs::write(&config, "protocol = \"classic\"\ndraws = 40\nensemble_size = 5\nconfigurations = 6\n")
+        .unwrap();
     let printed =
         ok(&pacbayes(&["certify", "--run", free.to_str().unwrap(), "--config", config.to_str().unwrap()]));
     assert!(printed.contains("classic, m = 40"), "{printed}");
+    // The choice among 6 configurations is paid: ln 6 nats, beside the prior's own charges.
+    let free_cert: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(free.join("certificate.json")).unwrap()).unwrap();
+    let charges = free_cert["charges"].as_array().unwrap();
+    let paid: Vec<f64> = charges
+        .iter()
+        .filter(|c| c["reason"].as_str().unwrap().contains("6 configurations"))
+        .map(|c| c["cost_nats"].as_f64().unwrap())
+        .collect();
+    assert_eq!(paid.len(), 1, "{charges:?}");
+    assert!((paid[0] - 6f64.ln()).abs() < 1e-12);
 
     let verified = ok(&pacbayes(&["verify", cert_path.to_str().unwrap()]));
     assert!(verified.starts_with("ok: risk ≤ "), "{verified}");

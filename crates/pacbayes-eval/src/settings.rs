@@ -70,6 +70,9 @@ pub struct CertifySettings {
     pub batch_size: usize,
     /// Networks drawn for the ensemble's test error (default 100).
     pub ensemble_size: usize,
+    /// K, the number of configurations (posterior hyper-parameters, checkpoints, ...) this run was
+    /// chosen among after comparing their certificates: ln K nats are paid (default 1: nothing).
+    pub configurations: u64,
 }
 
 impl Default for CertifySettings {
@@ -84,6 +87,7 @@ impl Default for CertifySettings {
             seed: 0,
             batch_size: 1_000,
             ensemble_size: 100,
+            configurations: 1,
         }
     }
 }
@@ -115,6 +119,7 @@ impl CertifySettings {
             ("draws", self.draws),
             ("batch_size", self.batch_size as u64),
             ("ensemble_size", self.ensemble_size as u64),
+            ("configurations", self.configurations),
         ] {
             if value == 0 {
                 return Err(invalid(name, 0, "a whole number >= 1"));

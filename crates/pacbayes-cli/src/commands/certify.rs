@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use pacbayes_bounds::Ledger;
+use pacbayes_bounds::{Charge, Ledger};
 use pacbayes_eval::{CertifySettings, Observer, PriorSummary, Protocol, RunContext};
 use pacbayes_nn::Network;
 use serde::{Deserialize, Serialize};
@@ -21,7 +21,7 @@ pub(crate) const CERTIFICATE_FILE: &str = "certificate.json";
 /// Every setting of `pacbayes certify`, as in a TOML configuration file; flags override it. The keys
 /// and defaults are those of [`CertifySettings`]: `protocol = "fast"`, `repetitions` = ⌈10⁶/n⌉,
 /// `draws = 1000` (classic), `delta = 0.025`, `delta_mc = 0.01`, `p_min = 1e-5`, `seed = 0`,
-/// `batch_size = 1000`, `ensemble_size = 100`.
+/// `batch_size = 1000`, `ensemble_size = 100`, `configurations = 1`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub(crate) struct CertifyConfig(pub(crate) CertifySettings);
@@ -55,6 +55,10 @@ pub(crate) struct CertifyArgs {
     /// Seed of every weight draw [default: 0].
     #[arg(long)]
     seed: Option<u64>,
+    /// K, the configurations this run was chosen among by their certificates; ln K is paid
+    /// [default: 1].
+    #[arg(long, value_parser = crate::args::positive_count)]
+    configurations: Option<u64>,
 }
 
 impl CertifyArgs {
@@ -72,6 +76,7 @@ impl CertifyArgs {
         s.delta_mc = self.delta_mc.unwrap_or(s.delta_mc);
         s.p_min = self.p_min.unwrap_or(s.p_min);
         s.seed = self.seed.unwrap_or(s.seed);
+        s.configurations = self.configurations.unwrap_or(s.configurations);
         Ok(c)
     }
 }
@@ -151,15 +156,16 @@ pub(crate) fn certify_run(config: &CertifyConfig, run_dir: &Path) -> Result<Stri
             .progress_chars("=> "),
     );
     let bar = Bar(bar);
-    let certificate = pacbayes_eval::certify(
-        &network,
-        run.split.bound(),
-        &run.test,
-        &settings,
-        &Ledger::new(),
-        context,
-        &bar,
-    )?;
+    let mut choices = Ledger::new();
+    let configurations = settings.settings().configurations;
+    if configurations > 1 {
+        choices.pay(Charge::choice(
+            format!("this run chosen among {configurations} configurations by their certificates"),
+            configurations,
+        )?);
+    }
+    let certificate =
+        pacbayes_eval::certify(&network, run.split.bound(), &run.test, &settings, &choices, context, &bar)?;
     bar.0.finish_and_clear();
     let mut certificate = certificate;
     certificate.wall_seconds.prior =
