@@ -108,6 +108,13 @@ pub fn run_grid(experiment: &str, plan: &[Planned], options: &Options) -> Result
         }
         let dir = options.runs_dir.join(&planned.name);
         let seconds = if dir.join("certificate.json").exists() {
+            if !pacbayes_cli::made_with(&dir, &text)? {
+                anyhow::bail!(
+                    "{} holds a run made with other settings than the planned ones; move it away or \
+                     choose another --runs-dir",
+                    dir.display()
+                );
+            }
             eprintln!("== {} ({}/{}): done already", planned.name, i + 1, selected.len());
             recorded_seconds(&dir)
         } else {

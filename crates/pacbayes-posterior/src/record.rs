@@ -49,7 +49,8 @@ pub struct PosteriorRecord {
     pub steps_run: u64,
     /// Why training stopped.
     pub stop_reason: StopReason,
-    /// Wall-clock seconds summed over the completed epochs (of every resumed run).
+    /// Wall-clock seconds summed over the warm-up, the start's evaluation and the completed epochs (of
+    /// every resumed run).
     pub wall_seconds: f64,
     /// The version of pacbayes that trained it.
     pub pacbayes_version: String,
@@ -80,7 +81,7 @@ impl PosteriorRecord {
             epochs_run: outcome.metrics.last().map_or(0, |m| m.epoch),
             steps_run: outcome.steps_done,
             stop_reason: outcome.stop_reason,
-            wall_seconds: outcome.metrics.iter().map(|m| m.seconds).sum(),
+            wall_seconds: outcome.warmup.iter().chain(&outcome.metrics).map(|m| m.seconds).sum(),
             pacbayes_version: env!("CARGO_PKG_VERSION").into(),
         }
     }

@@ -49,7 +49,8 @@ pub struct PosteriorSettings {
     /// (default 0: Q starts at the prior). With a data-free prior centred at a random
     /// initialization, Q's mean then starts at an SGD solution on the training data, as in
     /// Dziugaite & Roy (2017); ρ stays at the prior's. The bound holds all the same: Q may depend
-    /// on all of S.
+    /// on all of S. A resumed run does not warm up again: it continues from its checkpoint, which
+    /// is written by the bound's training only.
     pub warmup_epochs: usize,
     /// Step size of the warm-up: SGD with `momentum` on the bounded cross-entropy (default 0.1).
     pub warmup_learning_rate: f64,

@@ -32,7 +32,7 @@ fn main() -> anyhow::Result<()> {
             let config = format!(
                 "[prior]\ndataset = \"binary-mnist\"\narchitecture = \"fcn-binary\"\nkind = \"data-free\"\n\
                  prior_fraction = 0.0\nsigma0 = {sigma0}\nscale_grid = [{grid}]\n\
-                 [posterior]\nobjective = \"f-kl\"\nlearning_rate = 0.003\np_min = 0.05\n\
+                 [posterior]\nobjective = \"f-kl\"\nepochs = 10\nlearning_rate = 0.003\np_min = 0.05\n\
                  warmup_epochs = 3\nwarmup_learning_rate = 0.05\n\
                  [certificate]\nconfigurations = {CONFIGURATIONS}\n"
             );

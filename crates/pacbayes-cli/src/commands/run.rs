@@ -25,7 +25,7 @@ pub(crate) const CONFIG_FILE: &str = "config.toml";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Preset {
-    /// A short schedule for a first look: 20 prior epochs, 10 posterior epochs.
+    /// A short schedule for a first look: 50 prior epochs, 3 posterior epochs.
     #[default]
     Quick,
     /// The published schedule of Pérez-Ortiz et al. (2021): 70 prior epochs, 100 posterior epochs.
@@ -36,7 +36,7 @@ impl Preset {
     /// The keys that differ from the stage defaults (which are the published ones).
     fn overrides(self) -> &'static str {
         match self {
-            Preset::Quick => "[prior.training]\nepochs = 20\n[posterior]\nepochs = 10\n",
+            Preset::Quick => "[prior.training]\nepochs = 50\n[posterior]\nepochs = 3\n",
             Preset::Paper => "",
         }
     }
@@ -191,6 +191,20 @@ pub fn run_reusing_prior(text: &str, runs_dir: &Path, candidates: &[PathBuf]) ->
     run_pipeline(&config, runs_dir, reuse.map(PathBuf::as_path))
 }
 
+/// Whether the run in `dir` was made with the configuration `text` (a run configuration in TOML),
+/// every resolved setting compared.
+///
+/// # Errors
+/// A configuration that does not parse.
+pub fn made_with(dir: &Path, text: &str) -> Result<bool> {
+    let config = RunConfig::resolve(text, None)
+        .map_err(|(line, message)| UsageError(format!("run configuration, line {line}: {message}")))?;
+    Ok(std::fs::read_to_string(dir.join(CONFIG_FILE))
+        .ok()
+        .and_then(|saved| config::parse::<RunConfig>(&saved).ok())
+        .is_some_and(|saved| saved == config))
+}
+
 /// Whether the run in `dir` was made with the prior settings `prior`.
 fn same_prior(dir: &Path, prior: &PriorConfig) -> bool {
     std::fs::read_to_string(dir.join(CONFIG_FILE))
@@ -278,8 +292,8 @@ mod tests {
     fn presets_resolve_and_file_keys_win() {
         let quick = RunConfig::resolve("", None).unwrap();
         assert_eq!(quick.preset, Preset::Quick);
-        assert_eq!(quick.prior.training.epochs, 20);
-        assert_eq!(quick.posterior.epochs, 10);
+        assert_eq!(quick.prior.training.epochs, 50);
+        assert_eq!(quick.posterior.epochs, 3);
         assert_eq!(quick.name, "mnist-fcn-learnt-f-quad-a0.5-s0");
         let paper = RunConfig::resolve("preset = \"paper\"\n", None).unwrap();
         assert_eq!(paper.prior.training.epochs, PriorConfig::default().training.epochs);
