@@ -157,11 +157,14 @@ fn finished_runs(runs_dir: &Path) -> Vec<PathBuf> {
     dirs
 }
 
-/// The wall time recorded in a finished run's certificate, if any.
+/// The wall time of the whole run (prior, posterior and certificate) recorded in a finished run's
+/// certificate, if any: the table's `wall_seconds`.
 fn recorded_seconds(dir: &Path) -> Option<f64> {
     let text = std::fs::read_to_string(dir.join("certificate.json")).ok()?;
     let value: serde_json::Value = serde_json::from_str(&text).ok()?;
-    value.pointer("/wall_seconds/total").and_then(serde_json::Value::as_f64)
+    let stage =
+        |name: &str| value.pointer(&format!("/wall_seconds/{name}")).and_then(serde_json::Value::as_f64);
+    Some(stage("total")? + stage("prior").unwrap_or(0.0) + stage("posterior").unwrap_or(0.0))
 }
 
 /// The machine and the date, for the results folder.
