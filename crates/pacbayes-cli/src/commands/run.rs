@@ -309,4 +309,21 @@ mod tests {
         assert_eq!(line, 3);
         assert!(message.contains("epoch"), "{message}");
     }
+
+    #[test]
+    fn a_run_folder_is_recognised_only_with_the_settings_it_was_made_with() {
+        let dir = std::env::temp_dir().join(format!("pacbayes-made-with-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let text = "name = \"r\"\n[posterior]\nepochs = 2\n";
+        let saved = toml::to_string(&RunConfig::resolve(text, None).unwrap()).unwrap();
+        std::fs::write(dir.join(CONFIG_FILE), saved).unwrap();
+        assert!(made_with(&dir, text).unwrap());
+        // The same keys written out in full resolve to the same settings.
+        assert!(made_with(&dir, "name = \"r\"\npreset = \"quick\"\n[posterior]\nepochs = 2\n").unwrap());
+        assert!(!made_with(&dir, "name = \"r\"\n[posterior]\nepochs = 3\n").unwrap());
+        assert!(!made_with(&dir, "name = \"r\"\n[prior]\nsigma0 = 0.01\n").unwrap());
+        assert!(made_with(&dir, "[posterior]\nepoch = 2\n").is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(!made_with(&dir, text).unwrap(), "no folder, no match");
+    }
 }
