@@ -63,6 +63,7 @@ struct Cli {
 /// # Errors
 /// As [`run_grid`].
 pub fn main(experiment: &str, plan: &[Planned]) -> Result<()> {
+    pacbayes_nn::init_threads();
     run_grid(experiment, plan, &Cli::parse().options)
 }
 

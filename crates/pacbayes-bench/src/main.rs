@@ -7,6 +7,10 @@ use std::process::{Command, ExitCode};
 use clap::Parser;
 use pacbayes_bench::{Budget, PosteriorPath, report};
 
+/// The allocator of the `pacbayes` binary, so that the figures are those of the binary.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Times pacbayes on MNIST: prior and posterior epochs, certificate draws, a matrix product.
 #[derive(Debug, Parser)]
 #[command(name = "pacbayes-bench", version)]
@@ -45,6 +49,7 @@ fn main() -> ExitCode {
             }
         };
     }
+    pacbayes_nn::init_threads();
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -29,6 +29,7 @@ pub use commands::run::{RunOutcome, made_with, report_runs, run_from_toml, run_r
 
 /// Parses the command line, runs the command, and maps its outcome to an exit status.
 pub fn main() -> ExitCode {
+    pacbayes_nn::init_threads();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => return exit::clap_error(&err),

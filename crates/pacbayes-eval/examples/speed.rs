@@ -14,6 +14,7 @@ use pacbayes_eval::{CertifySettings, estimate_classic, estimate_fast};
 use pacbayes_nn::{Architecture, Network, Noise};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    pacbayes_nn::init_threads();
     let args: Vec<u64> = std::env::args().skip(1).map(|a| a.parse()).collect::<Result<_, _>>()?;
     let data = mnist()?;
     let split = Split::new(data.train, SplitConfig::new(0.5, 0)?)?;

@@ -2,11 +2,13 @@
 //! network on a batch of random inputs, per forward mode.
 //!
 //! `cargo run --release -p pacbayes-nn --example step_timing -- [fcn|cnn|...] [batch] [steps] [modes]`
-//! (`modes`: a comma-separated subset of `mean,local,sample`, default all).
+//! (`modes`: a comma-separated subset of `mean,local,sample,update`, default all; `update` times
+//! the parameter update and the KL alone).
 //!
 //! Besides wall-clock time, prints the CPU time of the calling thread per step (Linux only), which
-//! is a steadier figure on a loaded machine (with `CANDLE_NUM_THREADS=1` the FCN runs entirely on
-//! that thread).
+//! is a steadier figure on a loaded machine. The calling thread is a worker of rayon's pool
+//! and candle's elementwise operations run on it ([`pacbayes_nn::init_threads`]), as in the
+//! `pacbayes` binary; with `OUTSIDE_POOL=1` neither is done.
 
 use std::time::Instant;
 
@@ -19,6 +21,9 @@ use pacbayes_nn::{Architecture, Mode, Network, Noise};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
+    if std::env::var_os("OUTSIDE_POOL").is_none() {
+        pacbayes_nn::init_threads();
+    }
     let arch: Architecture = args.get(1).map_or("fcn", String::as_str).parse()?;
     let batch: usize = args.get(2).map_or(Ok(250), |s| s.parse())?;
     let steps: usize = args.get(3).map_or(Ok(20), |s| s.parse())?;
@@ -28,7 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let x = Tensor::from_vec(noise.standard_normal(batch * arch.inputs()), (batch, arch.inputs()), &dev)?;
     let y = Tensor::from_vec((0..batch as u32).map(|i| i % arch.classes() as u32).collect(), batch, &dev)?;
     let mut sgd = candle_nn::SGD::new(net.vars(), 1e-3)?;
-    let wanted = args.get(4).map_or("mean,local,sample", String::as_str).to_lowercase();
+    let wanted = args.get(4).map_or("mean,local,sample,update", String::as_str).to_lowercase();
     let modes = [("mean", Mode::Mean), ("local", Mode::Local), ("sample", Mode::Sample)];
     for (_, mode) in modes.into_iter().filter(|(name, _)| wanted.split(',').any(|w| w == *name)) {
         let mut step = || -> Result<(), Box<dyn std::error::Error>> {
@@ -52,6 +57,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             per_step * 1e3,
             per_step * 60_000.0 / batch as f64
         );
+    }
+    if !wanted.split(',').any(|w| w == "update") {
+        return Ok(());
     }
     // The momentum-SGD update of all μ and ρ alone: composed candle operations vs in place.
     let vars = net.vars();

@@ -11,6 +11,7 @@
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, DType, Layout, Shape, Tensor, bail};
 
 use crate::kl::{kl_sum_fast, with_f32};
+use crate::par::{self, at};
 use crate::softplus::{f32_data, softplus_and_sigmoid};
 
 /// The contiguous f32 data of two CPU storages of equal lengths.
@@ -40,8 +41,16 @@ impl Scales {
     /// # Errors
     /// A tensor that is not f32 on the CPU.
     pub(crate) fn of(rho: &Tensor) -> candle_core::Result<Self> {
-        let (sigma, slope): (Vec<f32>, Vec<f32>) =
-            with_f32(&rho.contiguous()?, |rho| Ok(rho.iter().map(|&r| softplus_and_sigmoid(r)).unzip()))?;
+        let (sigma, slope) = with_f32(&rho.contiguous()?, |rho| {
+            let (mut sigma, mut slope) = (vec![0.0; rho.len()], vec![0.0; rho.len()]);
+            par::fill2(&mut sigma, &mut slope, |start, sigma, slope| {
+                let rho = at(rho, start, sigma.len());
+                for ((s, d), &r) in sigma.iter_mut().zip(slope).zip(rho) {
+                    (*s, *d) = softplus_and_sigmoid(r);
+                }
+            });
+            Ok((sigma, slope))
+        })?;
         let (shape, device) = (rho.shape(), rho.device());
         Ok(Self {
             sigma: Tensor::from_vec(sigma, shape, device)?,
@@ -80,7 +89,13 @@ impl CustomOp2 for Draw {
         let (mu, _) = pair(self.name(), (s1, l1), (s2, l2))?;
         let w = with_f32(&self.eps, |eps| {
             with_f32(&self.scales.sigma, |sigma| {
-                Ok(mu.iter().zip(sigma).zip(eps).map(|((&m, &s), &e)| m + s * e).collect())
+                Ok(par::map(mu.len(), |start, w| {
+                    let (mu, sigma, eps) =
+                        (at(mu, start, w.len()), at(sigma, start, w.len()), at(eps, start, w.len()));
+                    for (w, ((&m, &s), &e)) in w.iter_mut().zip(mu.iter().zip(sigma).zip(eps)) {
+                        *w = m + s * e;
+                    }
+                }))
             })
         })?;
         Ok((CpuStorage::F32(w), l1.shape().clone()))
@@ -98,7 +113,13 @@ impl CustomOp2 for Draw {
         let grad_rho = with_f32(&grad, |g| {
             with_f32(&self.scales.slope, |slope| {
                 with_f32(&self.eps, |eps| {
-                    Ok(g.iter().zip(slope).zip(eps).map(|((&g, &d), &e)| g * e * d).collect())
+                    Ok(par::map(g.len(), |start, out| {
+                        let (g, slope, eps) =
+                            (at(g, start, out.len()), at(slope, start, out.len()), at(eps, start, out.len()));
+                        for (o, ((&g, &d), &e)) in out.iter_mut().zip(g.iter().zip(slope).zip(eps)) {
+                            *o = g * e * d;
+                        }
+                    }))
                 })
             })
         })?;
@@ -126,7 +147,14 @@ impl CustomOp1 for Variance {
     }
 
     fn cpu_fwd(&self, _storage: &CpuStorage, layout: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
-        let var = with_f32(&self.scales.sigma, |sigma| Ok(sigma.iter().map(|&s| s * s).collect()))?;
+        let var = with_f32(&self.scales.sigma, |sigma| {
+            Ok(par::map(sigma.len(), |start, var| {
+                let sigma = at(sigma, start, var.len());
+                for (v, &s) in var.iter_mut().zip(sigma) {
+                    *v = s * s;
+                }
+            }))
+        })?;
         Ok((CpuStorage::F32(var), layout.shape().clone()))
     }
 
@@ -135,8 +163,13 @@ impl CustomOp1 for Variance {
         let grad_rho = with_f32(&grad.contiguous()?, |g| {
             with_f32(&self.scales.sigma, |sigma| {
                 with_f32(&self.scales.slope, |slope| {
-                    let inputs = g.iter().zip(sigma).zip(slope);
-                    Ok(inputs.map(|((&g, &s), &d)| 2.0 * g * s * d).collect())
+                    Ok(par::map(g.len(), |start, out| {
+                        let n = out.len();
+                        let inputs = at(g, start, n).iter().zip(at(sigma, start, n)).zip(at(slope, start, n));
+                        for (o, ((&g, &s), &d)) in out.iter_mut().zip(inputs) {
+                            *o = 2.0 * g * s * d;
+                        }
+                    }))
                 })
             })
         })?;
@@ -191,7 +224,12 @@ impl CustomOp2 for KlRho {
         let (mu, _) = pair(self.name(), (s1, l1), (s2, l2))?;
         let kl = with_f32(&self.scales.sigma, |sigma| {
             with_f32(&self.prior_mu, |mu_p| {
-                with_f32(&self.prior_sigma, |sigma_p| Ok(kl_sum_fast(mu, sigma, mu_p, sigma_p)))
+                with_f32(&self.prior_sigma, |sigma_p| {
+                    Ok(par::sum(mu.len(), |start, n| {
+                        let q = (at(mu, start, n), at(sigma, start, n));
+                        kl_sum_fast(q.0, q.1, at(mu_p, start, n), at(sigma_p, start, n))
+                    }))
+                })
             })
         })?;
         Ok((CpuStorage::F32(vec![kl as f32]), Shape::from(())))
@@ -214,14 +252,19 @@ impl CustomOp2 for KlRho {
                 with_f32(slope, |slope| {
                     with_f32(&self.prior_mu, |mu_p| {
                         with_f32(&self.prior_sigma, |sigma_p| {
-                            let q = mu.iter().zip(sigma.iter().zip(slope));
-                            let inputs = q.zip(mu_p.iter().zip(sigma_p));
-                            let outputs = grad_mu.iter_mut().zip(&mut grad_rho);
-                            for ((gm, gr), ((&m, (&s, &d)), (&mp, &sp))) in outputs.zip(inputs) {
-                                let precision = 1.0 / (sp * sp);
-                                *gm = scale * (m - mp) * precision;
-                                *gr = scale * (s * precision - 1.0 / s) * d;
-                            }
+                            par::fill2(&mut grad_mu, &mut grad_rho, |start, grad_mu, grad_rho| {
+                                let n = grad_mu.len();
+                                let q = at(mu, start, n)
+                                    .iter()
+                                    .zip(at(sigma, start, n).iter().zip(at(slope, start, n)));
+                                let inputs = q.zip(at(mu_p, start, n).iter().zip(at(sigma_p, start, n)));
+                                let outputs = grad_mu.iter_mut().zip(grad_rho);
+                                for ((gm, gr), ((&m, (&s, &d)), (&mp, &sp))) in outputs.zip(inputs) {
+                                    let precision = 1.0 / (sp * sp);
+                                    *gm = scale * (m - mp) * precision;
+                                    *gr = scale * (s * precision - 1.0 / s) * d;
+                                }
+                            });
                             Ok(())
                         })
                     })

@@ -134,12 +134,12 @@ pub(crate) fn run_stages(
             x = x.flatten_from(1)?;
         }
         x = layer(i, &x, noise)?;
-        if stage.relu {
-            x = x.relu()?;
-        }
-        if let Some(k) = stage.max_pool {
-            x = x.max_pool2d(k)?;
-        }
+        x = match (stage.relu, stage.max_pool) {
+            (true, Some(k)) => crate::activation::relu_max_pool2d(&x, k)?,
+            (true, None) => crate::activation::relu(&x)?,
+            (false, Some(k)) => x.max_pool2d(k)?,
+            (false, None) => x,
+        };
         if let (Some(rate), true) = (dropout, stage.dropout) {
             let mask = noise.dropout_mask(x.elem_count(), rate);
             x = x.mul(&Tensor::from_vec(mask, x.shape(), x.device())?)?;

@@ -58,6 +58,7 @@
 //! and that values are finite (and scales positive), naming the tensor in any error. Files are
 //! written to a temporary sibling and renamed into place, so a failed save leaves nothing behind.
 
+mod activation;
 mod architecture;
 mod checkpoint;
 mod error;
@@ -68,11 +69,14 @@ mod gaussian_linear;
 mod im2col;
 mod kl;
 mod layer;
+mod linear;
 mod mode;
 mod network;
 mod noise;
+mod par;
 mod param;
 mod softplus;
+mod threads;
 mod update;
 mod weights;
 
@@ -88,5 +92,6 @@ pub use network::{Network, SampledNetwork};
 pub use noise::Noise;
 pub use param::GaussianParam;
 pub use softplus::{inverse_softplus, softplus, softplus_tensor};
+pub use threads::init_threads;
 pub use update::{AdamStep, adam_step, sgd_momentum_step};
 pub use weights::{GaussianWeights, random_means};

@@ -1,0 +1,221 @@
+//! ReLU, and ReLU followed by k×k max-pooling, as candle operations whose backward pass is one
+//! pass over the gradient.
+//!
+//! candle's backward pass of `relu` builds a zero tensor, a comparison, a conversion and a
+//! product, and that of `max_pool2d` an upsampling, an equality mask, an average pooling, a second
+//! upsampling and two products: each a fresh allocation the size of the activations (37 MB for the
+//! second MNIST convolution at batch 250). Here the gradient of the input is written once, from the
+//! input and the gradient of the output.
+//!
+//! candle 0.11's `max_pool2d` gradient is also off: it multiplies the gradient by (number of
+//! maxima in the window)/k², where it should divide by the number of maxima, so a unique maximum
+//! of a 2×2 window gets a quarter of its gradient. Here it gets all of it, as in PyTorch.
+
+use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor, bail};
+use rayon::prelude::*;
+
+use crate::par::{self, at};
+use crate::softplus::f32_data;
+
+/// max(x, 0) elementwise, differentiable, with gradient 1 where x > 0 and 0 elsewhere.
+///
+/// # Errors
+/// A tensor that is not f32 on the CPU.
+pub(crate) fn relu(x: &Tensor) -> candle_core::Result<Tensor> {
+    x.contiguous()?.apply_op1(Relu)
+}
+
+struct Relu;
+
+impl CustomOp1 for Relu {
+    fn name(&self) -> &'static str {
+        "relu"
+    }
+
+    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        let x = f32_data(storage, layout, self.name())?;
+        let y = par::map(x.len(), |start, y| {
+            let x = at(x, start, y.len());
+            for (y, &x) in y.iter_mut().zip(x) {
+                *y = if x > 0.0 { x } else { 0.0 };
+            }
+        });
+        Ok((CpuStorage::F32(y), layout.shape().clone()))
+    }
+
+    fn bwd(&self, x: &Tensor, _y: &Tensor, grad: &Tensor) -> candle_core::Result<Option<Tensor>> {
+        let (x, grad) = (x.contiguous()?, grad.contiguous()?);
+        let grad_x = crate::kl::with_f32(&x, |x| {
+            crate::kl::with_f32(&grad, |g| {
+                Ok(par::map(x.len(), |start, out| {
+                    let (x, g) = (at(x, start, out.len()), at(g, start, out.len()));
+                    for (o, (&x, &g)) in out.iter_mut().zip(x.iter().zip(g)) {
+                        *o = if x > 0.0 { g } else { 0.0 };
+                    }
+                }))
+            })
+        })?;
+        Ok(Some(Tensor::from_vec(grad_x, x.shape(), x.device())?))
+    }
+}
+
+/// max(0, max of each k×k window) for x of shape (batch, channels, h, w): shape
+/// (batch, channels, ⌊h/k⌋, ⌊w/k⌋), the same as ReLU then max-pooling with stride k. The gradient
+/// goes to the first maximum of each window (row by row) when it is positive.
+///
+/// # Errors
+/// A tensor that is not 4-d f32 on the CPU, or a window larger than the image.
+pub(crate) fn relu_max_pool2d(x: &Tensor, k: usize) -> candle_core::Result<Tensor> {
+    let (_, _, h, w) = x.dims4()?;
+    if k == 0 || k > h || k > w {
+        bail!("relu-max-pool2d: window {k} does not fit a {h}×{w} input");
+    }
+    x.contiguous()?.apply_op1(ReluMaxPool { k })
+}
+
+struct ReluMaxPool {
+    k: usize,
+}
+
+impl ReluMaxPool {
+    /// For each window of each (h×w) plane of `x`, calls `f(window index, offset of its first
+    /// maximum in the plane, maximum)`.
+    fn windows(&self, plane: &[f32], (h, w): (usize, usize), mut f: impl FnMut(usize, usize, f32)) {
+        let k = self.k;
+        let (oh, ow) = (h / k, w / k);
+        for i in 0..oh {
+            for j in 0..ow {
+                let (mut best, mut at) = (f32::NEG_INFINITY, (i * k) * w + j * k);
+                for di in 0..k {
+                    let row = (i * k + di) * w + j * k;
+                    for (dj, &v) in plane[row..row + k].iter().enumerate() {
+                        if v > best {
+                            (best, at) = (v, row + dj);
+                        }
+                    }
+                }
+                f(i * ow + j, at, best);
+            }
+        }
+    }
+}
+
+impl CustomOp1 for ReluMaxPool {
+    fn name(&self) -> &'static str {
+        "relu-max-pool2d"
+    }
+
+    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        let x = f32_data(storage, layout, self.name())?;
+        let &[b, c, h, w] = layout.shape().dims() else { bail!("relu-max-pool2d: expects 4-d input") };
+        let (oh, ow) = (h / self.k, w / self.k);
+        let mut y = vec![0.0_f32; b * c * oh * ow];
+        y.par_chunks_mut(oh * ow).zip(x.par_chunks(h * w)).for_each(|(y, plane)| {
+            self.windows(plane, (h, w), |o, _, max| y[o] = if max > 0.0 { max } else { 0.0 });
+        });
+        Ok((CpuStorage::F32(y), Shape::from((b, c, oh, ow))))
+    }
+
+    fn bwd(&self, x: &Tensor, y: &Tensor, grad: &Tensor) -> candle_core::Result<Option<Tensor>> {
+        let (x, grad) = (x.contiguous()?, grad.contiguous()?);
+        let (_, _, h, w) = x.dims4()?;
+        let pooled = y.dims()[2] * y.dims()[3];
+        let grad_x = crate::kl::with_f32(&x, |x| {
+            crate::kl::with_f32(&grad, |g| {
+                let mut grad_x = vec![0.0_f32; x.len()];
+                let planes = grad_x.par_chunks_mut(h * w).zip(x.par_chunks(h * w)).zip(g.par_chunks(pooled));
+                planes.for_each(|((out, plane), g)| {
+                    self.windows(plane, (h, w), |o, at, max| {
+                        if max > 0.0 {
+                            out[at] = g[o];
+                        }
+                    });
+                });
+                Ok(grad_x)
+            })
+        })?;
+        Ok(Some(Tensor::from_vec(grad_x, x.shape(), x.device())?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{Device, Var};
+
+    fn values(t: &Tensor) -> Vec<f32> {
+        t.flatten_all().unwrap().to_vec1::<f32>().unwrap()
+    }
+
+    /// ReLU: values and gradients equal candle's `relu` (on inputs without zeros, where the two
+    /// choose different subgradients).
+    #[test]
+    fn relu_matches_candle() -> candle_core::Result<()> {
+        let dev = Device::Cpu;
+        let mut noise = crate::Noise::new(8);
+        let x = Var::from_vec(noise.standard_normal(3 * 70_001), (3, 70_001), &dev)?; // several chunks
+        let (ours, theirs) = (relu(x.as_tensor())?, x.relu()?);
+        assert_eq!(values(&ours), values(&theirs));
+        let weights = Tensor::from_vec(noise.standard_normal(ours.elem_count()), ours.shape(), &dev)?;
+        let g1 = (&ours * &weights)?.sum_all()?.backward()?;
+        let g2 = (&theirs * &weights)?.sum_all()?.backward()?;
+        assert_eq!(values(g1.get(&x).expect("gradient")), values(g2.get(&x).expect("gradient")));
+        Ok(())
+    }
+
+    /// ReLU then max-pooling: values equal candle's `relu` then `max_pool2d`, and the gradient
+    /// equals central finite differences of Σ weights ⊙ y, which is piecewise linear in x (with
+    /// this seed no two values of a window, and no value and 0, are within the step of each other).
+    /// candle 0.11's own `max_pool2d` gradient is not the reference: it multiplies the gradient by
+    /// (number of maxima)/k², so a unique maximum gets a quarter of it with 2×2 windows.
+    #[test]
+    fn relu_max_pool_matches_candle_values_and_finite_differences() -> candle_core::Result<()> {
+        let dev = Device::Cpu;
+        let mut noise = crate::Noise::new(8);
+        let shape = (2, 3, 7, 6); // 7 rows: the last one is left out by the 2×2 windows
+        let data = noise.standard_normal(2 * 3 * 7 * 6);
+        let x = Var::from_vec(data.clone(), shape, &dev)?;
+        let y = relu_max_pool2d(x.as_tensor(), 2)?;
+        assert_eq!(y.dims(), &[2, 3, 3, 3]);
+        assert_eq!(values(&y), values(&x.relu()?.max_pool2d(2)?));
+        let weights = Tensor::from_vec(noise.standard_normal(y.elem_count()), y.shape(), &dev)?;
+        let grads = (&y * &weights)?.sum_all()?.backward()?;
+        let grad = values(grads.get(&x).expect("gradient"));
+        let w = values(&weights);
+        // The pooled values are copies of inputs, so this sum in f64 has no f32 rounding.
+        let f = |v: Vec<f32>| -> candle_core::Result<f64> {
+            let y = values(&relu_max_pool2d(&Tensor::from_vec(v, shape, &dev)?, 2)?);
+            Ok(y.iter().zip(&w).map(|(&y, &w)| f64::from(y) * f64::from(w)).sum())
+        };
+        let h = 1e-4_f32;
+        for (i, &g) in grad.iter().enumerate() {
+            let (mut plus, mut minus) = (data.clone(), data.clone());
+            plus[i] += h;
+            minus[i] -= h;
+            let fd = ((f(plus)? - f(minus)?) / f64::from(plus_minus(data[i], h))) as f32;
+            assert!(
+                (g - fd).abs() <= 1e-2 * (1.0 + fd.abs()),
+                "x[{i}]: gradient {g}, finite difference {fd}"
+            );
+        }
+        assert!(grad.iter().filter(|g| g.abs() > 0.0).count() >= 9, "some windows pass a gradient");
+        Ok(())
+    }
+
+    /// The f32 distance between x + h and x − h, as rounded.
+    fn plus_minus(x: f32, h: f32) -> f32 {
+        (x + h) - (x - h)
+    }
+
+    #[test]
+    fn a_window_of_negatives_passes_no_gradient_and_ties_go_to_the_first() -> candle_core::Result<()> {
+        let dev = Device::Cpu;
+        let x = Var::from_vec(vec![-1.0_f32, -2.0, -3.0, -0.5, 2.0, 1.0, 2.0, 0.0], (1, 2, 2, 2), &dev)?;
+        let y = relu_max_pool2d(x.as_tensor(), 2)?;
+        assert_eq!(values(&y), [0.0, 2.0]);
+        let grads = (y * 3.0)?.sum_all()?.backward()?;
+        assert_eq!(values(grads.get(&x).expect("gradient")), [0.0, 0.0, 0.0, 0.0, 3.0, 0.0, 0.0, 0.0]);
+        assert!(relu_max_pool2d(x.as_tensor(), 3).is_err());
+        Ok(())
+    }
+}
