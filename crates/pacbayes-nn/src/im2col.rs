@@ -6,9 +6,7 @@
 //! forward pass and both gradients (kernel and input) batched matrix products, and lets every example
 //! of a batch use its own kernel when the kernels are drawn per example.
 
-use std::sync::Mutex;
-
-use candle_core::{CpuStorage, CustomOp1, CustomOp2, Device, Layout, Shape, Tensor, bail};
+use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor, bail};
 use rayon::prelude::*;
 
 use crate::softplus::f32_data;
@@ -16,8 +14,8 @@ use crate::softplus::f32_data;
 /// The sizes of an unfolding: input (batch, channels, height, width), square kernel of side k,
 /// stride 1, no padding.
 #[derive(Debug, Clone, Copy)]
-struct Geometry {
-    batch: usize,
+pub(crate) struct Geometry {
+    pub(crate) batch: usize,
     channels: usize,
     height: usize,
     width: usize,
@@ -25,7 +23,7 @@ struct Geometry {
 }
 
 impl Geometry {
-    fn of(shape: &Shape, kernel: usize) -> candle_core::Result<Self> {
+    pub(crate) fn of(shape: &Shape, kernel: usize) -> candle_core::Result<Self> {
         let &[batch, channels, height, width] = shape.dims() else {
             bail!("im2col: expects (batch, channels, height, width), got {shape:?}")
         };
@@ -35,42 +33,44 @@ impl Geometry {
         Ok(Self { batch, channels, height, width, kernel })
     }
 
-    fn out_h(&self) -> usize {
+    pub(crate) fn out_h(&self) -> usize {
         self.height - self.kernel + 1
     }
 
-    fn out_w(&self) -> usize {
+    pub(crate) fn out_w(&self) -> usize {
         self.width - self.kernel + 1
     }
 
     /// Rows of one example's column matrix: channels · k · k.
-    fn rows(&self) -> usize {
+    pub(crate) fn rows(&self) -> usize {
         self.channels * self.kernel * self.kernel
     }
 
     /// Columns of one example's column matrix: output positions.
-    fn positions(&self) -> usize {
+    pub(crate) fn positions(&self) -> usize {
         self.out_h() * self.out_w()
     }
 
-    fn image(&self) -> usize {
+    pub(crate) fn image(&self) -> usize {
         self.channels * self.height * self.width
+    }
+
+    /// Calls `f(input offset, offset among the positions)` for every segment of row `row` =
+    /// (c, i, j) of one example's column matrix: at output row `oh`, `out_w` values of input row
+    /// `oh + i` from column `j`.
+    pub(crate) fn row_segments(&self, row: usize, mut f: impl FnMut(usize, usize)) {
+        let k = self.kernel;
+        let (c, i, j) = (row / (k * k), (row / k) % k, row % k);
+        for oh in 0..self.out_h() {
+            f((c * self.height + oh + i) * self.width + j, oh * self.out_w());
+        }
     }
 
     /// Calls `f(row, input offset, output offset)` for every row segment of one example: row
     /// (c, i, j) at output row `oh` reads `out_w` values of input row `oh + i` from column `j`.
     fn for_each_segment(&self, mut f: impl FnMut(usize, usize, usize)) {
-        let (k, ow) = (self.kernel, self.out_w());
-        for c in 0..self.channels {
-            for i in 0..k {
-                for j in 0..k {
-                    let row = (c * k + i) * k + j;
-                    for oh in 0..self.out_h() {
-                        let input = (c * self.height + oh + i) * self.width + j;
-                        f(row, input, row * self.positions() + oh * ow);
-                    }
-                }
-            }
+        for row in 0..self.rows() {
+            self.row_segments(row, |input, output| f(row, input, row * self.positions() + output));
         }
     }
 }
@@ -155,74 +155,6 @@ impl CustomOp1 for Col2Im {
     }
 }
 
-/// x (batch, in, h, w) ↦ w·im2col(x) of shape (batch, out, positions) for one kernel w
-/// (out, in, k, k), as one graph node: the column matrices are an internal buffer, kept for the
-/// backward pass, instead of a graph node of their own (which would cost a zero-filled gradient
-/// and an addition the size of the columns, 166 MB for the second MNIST convolution at batch 250).
-struct UnfoldedConv {
-    kernel: usize,
-    cols: Mutex<Option<Tensor>>,
-    /// Whether a backward pass may come (an input tracks gradients), so the columns are kept.
-    keep: bool,
-}
-
-impl CustomOp2 for UnfoldedConv {
-    fn name(&self) -> &'static str {
-        "unfolded-conv2d"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let (x, w) = (f32_data(s1, l1, self.name())?, f32_data(s2, l2, self.name())?);
-        let g = Geometry::of(l1.shape(), self.kernel)?;
-        let out = l2.shape().dims().first().copied().unwrap_or(0);
-        if w.len() != out * g.rows() {
-            bail!("{}: kernel {:?} does not fit input {:?}", self.name(), l2.shape(), l1.shape());
-        }
-        let device = Device::Cpu;
-        let cols = Tensor::from_vec(unfold(x, g), (g.batch, g.rows(), g.positions()), &device)?;
-        let w = Tensor::from_slice(w, (out, g.rows()), &device)?;
-        let y = w.broadcast_left(g.batch)?.matmul(&cols)?.flatten_all()?.to_vec1::<f32>()?;
-        if self.keep {
-            if let Ok(mut kept) = self.cols.lock() {
-                *kept = Some(cols);
-            }
-        }
-        Ok((CpuStorage::F32(y), Shape::from((g.batch, out, g.positions()))))
-    }
-
-    /// ∂L/∂w = Σ_b ∂L/∂y_b · cols_bᵀ and ∂L/∂x = col2im(wᵀ · ∂L/∂y_b) (only when x needs it).
-    fn bwd(
-        &self,
-        x: &Tensor,
-        w: &Tensor,
-        _y: &Tensor,
-        grad: &Tensor,
-    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
-        let kept = self.cols.lock().ok().and_then(|mut c| c.take());
-        let cols = match kept {
-            Some(cols) => cols,
-            None => x.apply_op1_no_bwd(&Im2Col { kernel: self.kernel })?,
-        };
-        let (batch, out, rows) = (cols.dim(0)?, w.dim(0)?, cols.dim(1)?);
-        let grad = grad.contiguous()?;
-        let grad_w = grad.matmul(&cols.t()?)?.sum(0)?.reshape(w.shape())?;
-        let grad_x = if x.track_op() {
-            let grad_cols = w.reshape((out, rows))?.t()?.broadcast_left(batch)?.matmul(&grad)?;
-            let col2im = Col2Im { kernel: self.kernel, input: x.shape().clone() };
-            Some(grad_cols.apply_op1_no_bwd(&col2im)?)
-        } else {
-            None
-        };
-        Ok((grad_x, Some(grad_w)))
-    }
-}
-
 /// conv(x, w) + b with x (batch, in, h, w), w (out, in, k, k) or, one kernel per example,
 /// (batch, out, in, k, k), and b (out) or (batch, out); stride 1, no padding. Output
 /// (batch, out, h−k+1, w−k+1).
@@ -234,13 +166,15 @@ pub fn conv2d(x: &Tensor, w: &Tensor, b: &Tensor) -> candle_core::Result<Tensor>
     let per_example = w.rank() == 5;
     let dims = w.dims();
     let (out, k) = if per_example { (dims[1], dims[3]) } else { (dims[0], dims[2]) };
+    if !per_example && b.rank() == 1 {
+        return crate::conv::conv(x, w, b, k);
+    }
+    let cols = im2col(x, k)?;
+    let rows = cols.dim(1)?;
     let y = if per_example {
-        let cols = im2col(x, k)?;
-        w.reshape((batch, out, cols.dim(1)?))?.matmul(&cols)?
+        w.reshape((batch, out, rows))?.matmul(&cols)?
     } else {
-        let keep = x.track_op() || w.track_op();
-        x.contiguous()?
-            .apply_op2(&w.contiguous()?, UnfoldedConv { kernel: k, cols: Mutex::new(None), keep })?
+        w.reshape((out, rows))?.broadcast_left(batch)?.matmul(&cols)?
     };
     let (oh, ow) = (h - k + 1, wd - k + 1);
     let bias = if b.rank() == 2 { b.reshape((batch, out, 1))? } else { b.reshape((1, out, 1))? };

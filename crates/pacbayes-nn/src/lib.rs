@@ -61,6 +61,7 @@
 mod activation;
 mod architecture;
 mod checkpoint;
+mod conv;
 mod error;
 mod fastmath;
 mod fused;
