@@ -11,26 +11,23 @@
 //! in the passes that reorder the output and its gradient between the product's layout and
 //! (batch, out, h, w), so that the convolution is one node of the graph.
 
-use std::sync::Mutex;
-
-use candle_core::{CpuStorage, CustomOp3, Device, Layout, Shape, Tensor, bail};
+use candle_core::backend::BackendStorage;
+use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Storage, Tensor, bail};
 use rayon::prelude::*;
 
 use crate::im2col::Geometry;
-use crate::kl::with_f32;
 use crate::softplus::f32_data;
 
-/// Examples whose input gradient is computed together.
+/// Examples unfolded together: 25 make a column matrix of 16.6 MB for the second MNIST
+/// convolution, which is filled again for each chunk instead of allocated.
 const EXAMPLES_PER_CHUNK: usize = 25;
 
-/// The columns of the examples of `x` (a batch of images) as one matrix of shape
-/// (rows, examples·positions): entry (row, e·positions + p) is example e's entry (row, p) of
-/// [`crate::im2col`].
-fn unfold(x: &[f32], g: Geometry) -> Vec<f32> {
+/// Writes the columns of the examples of `x` (a batch of `g.batch` images) into `cols`, as one
+/// matrix of shape (rows, examples·positions): entry (row, e·positions + p) is example e's entry
+/// (row, p) of [`crate::im2col`].
+fn unfold_into(cols: &mut [f32], x: &[f32], g: Geometry) {
     let (positions, ow) = (g.positions(), g.out_w());
-    let width = g.batch * positions;
-    let mut cols = vec![0f32; g.rows() * width];
-    cols.par_chunks_mut(width).enumerate().for_each(|(row, strip)| {
+    cols.par_chunks_mut(g.batch * positions).enumerate().for_each(|(row, strip)| {
         for (e, image) in x.chunks(g.image()).enumerate() {
             g.row_segments(row, |input, output| {
                 let at = e * positions + output;
@@ -38,11 +35,10 @@ fn unfold(x: &[f32], g: Geometry) -> Vec<f32> {
             });
         }
     });
-    cols
 }
 
 /// Adds the columns `cols` (rows, examples·positions) of `images.len() / g.image()` examples back
-/// into the input positions they were read from: the adjoint of [`unfold`].
+/// into the input positions they were read from: the adjoint of [`unfold_into`].
 fn fold_into(images: &mut [f32], cols: &[f32], g: Geometry) {
     let (positions, ow) = (g.positions(), g.out_w());
     let width = images.len() / g.image() * positions;
@@ -58,10 +54,10 @@ fn fold_into(images: &mut [f32], cols: &[f32], g: Geometry) {
     });
 }
 
-/// (a, b, c) ↦ (b, a, c): swaps the two leading axes of a contiguous array, adding `shift[i]` to
-/// the values of index i of the first axis when `shift` is given (its length is `a`).
-fn swap_leading(data: &[f32], (a, b, c): (usize, usize, usize), shift: Option<&[f32]>) -> Vec<f32> {
-    let mut out = vec![0f32; data.len()];
+/// (a, b, c) ↦ (b, a, c): writes the contiguous array `data` with its two leading axes swapped
+/// into `out`, adding `shift[i]` to the values of index i of the first axis when `shift` is given
+/// (its length is `a`).
+fn swap_leading_into(out: &mut [f32], data: &[f32], (a, b, c): (usize, usize, usize), shift: Option<&[f32]>) {
     out.par_chunks_mut(a * c).enumerate().for_each(|(j, block)| {
         for (i, dst) in block.chunks_mut(c).enumerate() {
             let src = &data[(i * b + j) * c..(i * b + j + 1) * c];
@@ -71,31 +67,65 @@ fn swap_leading(data: &[f32], (a, b, c): (usize, usize, usize), shift: Option<&[
             }
         }
     });
-    out
 }
 
-/// The sum of each row of a contiguous (rows, width) array, in f64.
-fn row_sums(data: &[f32], width: usize) -> Vec<f32> {
-    data.par_chunks(width).map(|row| row.iter().map(|&v| f64::from(v)).sum::<f64>() as f32).collect()
+/// Adds the sum of each row of a contiguous (rows, width) array to `sums`, in f64.
+fn add_row_sums(sums: &mut [f64], data: &[f32], width: usize) {
+    let partial: Vec<f64> =
+        data.par_chunks(width).map(|row| row.iter().map(|&v| f64::from(v)).sum()).collect();
+    sums.iter_mut().zip(partial).for_each(|(s, p)| *s += p);
+}
+
+/// a·b for f32 CPU storages with 2-d layouts (m, k) and (k, n) (any strides): a fresh (m, n).
+fn product(a: (&CpuStorage, &Layout), b: (&CpuStorage, &Layout)) -> candle_core::Result<Vec<f32>> {
+    let ((m, k), n) = (a.1.shape().dims2()?, b.1.shape().dims2()?.1);
+    match a.0.matmul(b.0, (1, m, n, k), a.1, b.1)? {
+        CpuStorage::F32(v) => Ok(v),
+        _ => bail!("unfolded-conv2d: expects f32 tensors"),
+    }
+}
+
+/// A reusable column matrix: a CPU storage to multiply by, refilled for each chunk of examples.
+struct Columns {
+    storage: CpuStorage,
+}
+
+impl Columns {
+    fn new(g: Geometry) -> Self {
+        Self {
+            storage: CpuStorage::F32(vec![0.0; g.rows() * g.batch.min(EXAMPLES_PER_CHUNK) * g.positions()]),
+        }
+    }
+
+    /// The columns of the examples `x` (`chunk.batch` of them), with their layout.
+    fn fill(&mut self, x: &[f32], chunk: Geometry) -> candle_core::Result<(&CpuStorage, Layout)> {
+        let CpuStorage::F32(buffer) = &mut self.storage else {
+            bail!("unfolded-conv2d: expects f32 tensors")
+        };
+        let width = chunk.batch * chunk.positions();
+        unfold_into(&mut buffer[..chunk.rows() * width], x, chunk);
+        Ok((&self.storage, Layout::contiguous((chunk.rows(), width))))
+    }
 }
 
 /// (x, w, b) ↦ w·im2col(x) + b of shape (batch, out, h − k + 1, w − k + 1) for x (batch, in, h, w),
-/// one kernel w (out, in, k, k) and a bias b (out), as one graph node: the columns are an internal
-/// buffer, kept for the backward pass, instead of a graph node of their own (which would cost a
-/// zero-filled gradient and an addition the size of the columns).
+/// one kernel w (out, in, k, k) and a bias b (out), as one graph node: the columns are unfolded
+/// again in the backward pass instead of being kept (they would take 166 MB).
 pub(crate) struct UnfoldedConv {
     kernel: usize,
-    cols: Mutex<Option<Tensor>>,
-    /// Whether a backward pass may come (an input tracks gradients), so the columns are kept.
-    keep: bool,
 }
 
 /// conv(x, w) + b of shape (batch, out, h − k + 1, w − k + 1) for x (batch, in, h, w), one kernel
 /// w (out, in, k, k) and a bias b (out), stride 1, no padding.
 pub(crate) fn conv(x: &Tensor, w: &Tensor, b: &Tensor, kernel: usize) -> candle_core::Result<Tensor> {
-    let keep = x.track_op() || w.track_op() || b.track_op();
-    let op = UnfoldedConv { kernel, cols: Mutex::new(None), keep };
-    x.contiguous()?.apply_op3(&w.contiguous()?, &b.contiguous()?, op)
+    x.contiguous()?.apply_op3(&w.contiguous()?, &b.contiguous()?, UnfoldedConv { kernel })
+}
+
+/// The chunks of examples of a batch: (first example, its geometry).
+fn chunks(g: Geometry) -> impl Iterator<Item = (usize, Geometry)> {
+    (0..g.batch)
+        .step_by(EXAMPLES_PER_CHUNK)
+        .map(move |first| (first, g.with_batch(EXAMPLES_PER_CHUNK.min(g.batch - first))))
 }
 
 impl CustomOp3 for UnfoldedConv {
@@ -125,20 +155,21 @@ impl CustomOp3 for UnfoldedConv {
                 l1.shape()
             );
         }
-        let device = Device::Cpu;
-        let cols = Tensor::from_vec(unfold(x, g), (g.rows(), g.batch * g.positions()), &device)?;
-        let y = Tensor::from_slice(w, (out, g.rows()), &device)?.matmul(&cols)?;
-        let y = with_f32(&y, |y| Ok(swap_leading(y, (out, g.batch, g.positions()), Some(bias))))?;
-        if self.keep {
-            if let Ok(mut kept) = self.cols.lock() {
-                *kept = Some(cols);
-            }
+        let w_layout = Layout::contiguous_with_offset((out, g.rows()), l2.start_offset());
+        let mut columns = Columns::new(g);
+        let mut y = vec![0f32; g.batch * out * g.positions()];
+        for (first, chunk) in chunks(g) {
+            let images = &x[first * g.image()..(first + chunk.batch) * g.image()];
+            let (cols, cols_layout) = columns.fill(images, chunk)?;
+            let y_t = product((s2, &w_layout), (cols, &cols_layout))?;
+            let block = &mut y[first * out * g.positions()..(first + chunk.batch) * out * g.positions()];
+            swap_leading_into(block, &y_t, (out, chunk.batch, g.positions()), Some(bias));
         }
         Ok((CpuStorage::F32(y), Shape::from((g.batch, out, g.out_h(), g.out_w()))))
     }
 
-    /// ∂L/∂w = ∂L/∂y · colsᵀ over the whole batch, ∂L/∂b the sums of ∂L/∂y over examples and
-    /// positions, and ∂L/∂x = fold(wᵀ · ∂L/∂y) a chunk of examples at a time (only when x needs it).
+    /// Per chunk of examples: ∂L/∂w += ∂L/∂y · colsᵀ, ∂L/∂b += the sums of ∂L/∂y over examples and
+    /// positions, and ∂L/∂x = fold(wᵀ · ∂L/∂y) (only when x needs it).
     fn bwd(
         &self,
         x: &Tensor,
@@ -148,36 +179,52 @@ impl CustomOp3 for UnfoldedConv {
         grad: &Tensor,
     ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let g = Geometry::of(x.shape(), self.kernel)?;
-        let (out, positions) = (w.dim(0)?, g.positions());
-        let kept = self.cols.lock().ok().and_then(|mut c| c.take());
-        let cols = match kept {
-            Some(cols) => cols,
-            None => {
-                let unfolded = with_f32(&x.contiguous()?, |x| Ok(unfold(x, g)))?;
-                Tensor::from_vec(unfolded, (g.rows(), g.batch * positions), x.device())?
-            }
+        let (out, positions, rows) = (w.dim(0)?, g.positions(), g.rows());
+        let (x, w, grad) = (x.contiguous()?, w.contiguous()?, grad.contiguous()?);
+        let (x_storage, x_layout) = x.storage_and_layout();
+        let (w_storage, w_layout) = w.storage_and_layout();
+        let (g_storage, g_layout) = grad.storage_and_layout();
+        let (Storage::Cpu(x_cpu), Storage::Cpu(w_cpu), Storage::Cpu(g_cpu)) =
+            (&*x_storage, &*w_storage, &*g_storage)
+        else {
+            bail!("{}: expects tensors on the CPU", self.name())
         };
-        let grad = with_f32(&grad.contiguous()?, |grad| Ok(swap_leading(grad, (g.batch, out, positions), None)))?;
-        let grad_b = Tensor::from_vec(row_sums(&grad, g.batch * positions), b.shape(), b.device())?;
-        let grad = Tensor::from_vec(grad, (out, g.batch * positions), x.device())?;
-        let grad_w = grad.matmul(&cols.t()?)?.reshape(w.shape())?;
-        drop(cols);
-        let grad_x = if x.track_op() {
-            let w_t = w.reshape((out, g.rows()))?.t()?;
-            let mut grad_x = vec![0f32; g.batch * g.image()];
-            for (chunk, images) in grad_x.chunks_mut(EXAMPLES_PER_CHUNK * g.image()).enumerate() {
-                let (first, n) = (chunk * EXAMPLES_PER_CHUNK, images.len() / g.image());
-                let grad_cols = w_t.matmul(&grad.narrow(1, first * positions, n * positions)?)?;
-                with_f32(&grad_cols, |cols| {
-                    fold_into(images, cols, g);
-                    Ok(())
-                })?;
+        let (xs, gs) = (f32_data(x_cpu, x_layout, self.name())?, f32_data(g_cpu, g_layout, self.name())?);
+        let w_t = Layout::contiguous_with_offset((out, rows), w_layout.start_offset()).transpose(0, 1)?;
+        let input_grad = x.track_op();
+        let mut columns = Columns::new(g);
+        let mut grad_t = CpuStorage::F32(vec![0.0; out * g.batch.min(EXAMPLES_PER_CHUNK) * positions]);
+        let (mut grad_w, mut grad_b) = (vec![0f32; out * rows], vec![0f64; out]);
+        let mut grad_x = if input_grad { vec![0f32; g.batch * g.image()] } else { Vec::new() };
+        for (first, chunk) in chunks(g) {
+            let width = chunk.batch * positions;
+            // ∂L/∂y of the chunk as (out, examples·positions), the product's layout.
+            let CpuStorage::F32(buffer) = &mut grad_t else { bail!("{}: expects f32 tensors", self.name()) };
+            let block = &gs[first * out * positions..(first + chunk.batch) * out * positions];
+            swap_leading_into(&mut buffer[..out * width], block, (chunk.batch, out, positions), None);
+            add_row_sums(&mut grad_b, &buffer[..out * width], width);
+            let grad_layout = Layout::contiguous((out, width));
+            let images = &xs[first * g.image()..(first + chunk.batch) * g.image()];
+            let (cols, cols_layout) = columns.fill(images, chunk)?;
+            let part = product((&grad_t, &grad_layout), (cols, &cols_layout.transpose(0, 1)?))?;
+            grad_w.iter_mut().zip(part).for_each(|(gw, p)| *gw += p);
+            if input_grad {
+                let grad_cols = product((w_cpu, &w_t), (&grad_t, &grad_layout))?;
+                fold_into(
+                    &mut grad_x[first * g.image()..(first + chunk.batch) * g.image()],
+                    &grad_cols,
+                    chunk,
+                );
             }
-            Some(Tensor::from_vec(grad_x, x.shape(), x.device())?)
-        } else {
-            None
-        };
-        Ok((grad_x, Some(grad_w), Some(grad_b)))
+        }
+        let grad_b: Vec<f32> = grad_b.iter().map(|&s| s as f32).collect();
+        let device = x.device();
+        let grad_x = if input_grad { Some(Tensor::from_vec(grad_x, x.shape(), device)?) } else { None };
+        Ok((
+            grad_x,
+            Some(Tensor::from_vec(grad_w, w.shape(), device)?),
+            Some(Tensor::from_vec(grad_b, b.shape(), device)?),
+        ))
     }
 }
 
@@ -188,14 +235,17 @@ mod tests {
     #[test]
     fn swapping_the_leading_axes_twice_is_the_identity() {
         let data: Vec<f32> = (0..2 * 3 * 4).map(|i| i as f32).collect();
-        let swapped = swap_leading(&data, (2, 3, 4), None);
+        let (mut swapped, mut back, mut shifted) = (vec![0.0; 24], vec![0.0; 24], vec![0.0; 24]);
+        swap_leading_into(&mut swapped, &data, (2, 3, 4), None);
         assert_eq!(swapped[4..8], data[12..16]); // (0, 1, ·) of the result is (1, 0, ·) of the input
-        assert_eq!(swap_leading(&swapped, (3, 2, 4), None), data);
-        let shifted = swap_leading(&data, (2, 3, 4), Some(&[10.0, 20.0]));
+        swap_leading_into(&mut back, &swapped, (3, 2, 4), None);
+        assert_eq!(back, data);
+        swap_leading_into(&mut shifted, &data, (2, 3, 4), Some(&[10.0, 20.0]));
         let added = |i: usize| [10.0_f32, 20.0][i / 4 % 2];
         assert!(shifted.iter().zip(&swapped).enumerate().all(|(i, (s, d))| (s - d - added(i)).abs() < 1e-5));
-        let sums = row_sums(&data[..8], 4);
-        assert!((sums[0] - 6.0).abs() < 1e-6 && (sums[1] - 22.0).abs() < 1e-6);
+        let mut sums = [1.0, 0.0];
+        add_row_sums(&mut sums, &data[..8], 4);
+        assert!((sums[0] - 7.0).abs() < 1e-12 && (sums[1] - 22.0).abs() < 1e-12);
     }
 
     /// The adjoint of the unfolding: ⟨unfold(x), c⟩ = ⟨x, fold(c)⟩.
@@ -205,7 +255,9 @@ mod tests {
         let mut noise = crate::Noise::new(9);
         let x = noise.standard_normal(3 * g.image());
         let c = noise.standard_normal(g.rows() * 3 * g.positions());
-        let lhs: f64 = unfold(&x, g).iter().zip(&c).map(|(a, b)| f64::from(a * b)).sum();
+        let mut cols = vec![0f32; c.len()];
+        unfold_into(&mut cols, &x, g);
+        let lhs: f64 = cols.iter().zip(&c).map(|(a, b)| f64::from(a * b)).sum();
         let mut folded = vec![0f32; x.len()];
         fold_into(&mut folded, &c, g);
         let rhs: f64 = x.iter().zip(&folded).map(|(a, b)| f64::from(a * b)).sum();

@@ -33,6 +33,11 @@ impl Geometry {
         Ok(Self { batch, channels, height, width, kernel })
     }
 
+    /// The same images and kernel for a batch of `batch` examples.
+    pub(crate) fn with_batch(self, batch: usize) -> Self {
+        Self { batch, ..self }
+    }
+
     pub(crate) fn out_h(&self) -> usize {
         self.height - self.kernel + 1
     }
