@@ -1,11 +1,16 @@
 //! GFLOP/s of candle's matrix product on the shapes of an MNIST FCN training step (batch 250),
 //! next to the square 1024² product: `cargo run --release -p pacbayes-nn --example matmul_shapes`.
+//! With `OUTSIDE_POOL=1` the calling thread is not made a worker of rayon's pool
+//! ([`pacbayes_nn::init_threads`]).
 
 use std::time::Instant;
 
 use candle_core::{Device, Tensor};
 
 fn main() -> candle_core::Result<()> {
+    if std::env::var_os("OUTSIDE_POOL").is_none() {
+        pacbayes_nn::init_threads();
+    }
     let dev = Device::Cpu;
     let time = |a: &Tensor, b: &Tensor, label: &str| -> candle_core::Result<()> {
         let (m, k) = a.dims2()?;
