@@ -76,6 +76,7 @@ mod network;
 mod noise;
 mod par;
 mod param;
+mod reparam;
 mod softplus;
 mod threads;
 mod update;

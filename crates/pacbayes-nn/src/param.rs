@@ -204,6 +204,6 @@ pub(crate) fn gaussian_forward(
         Spread::Fused([cw, cb]) => (weight.variance(cw)?, bias.variance(cb)?),
     };
     let var = op(&x.sqr()?, &var_w, &var_b)?;
-    let eps = noise.normal_tensor(mean.shape(), mean.device())?;
-    Ok(mean.add(&var.sqrt()?.mul(&eps)?)?)
+    let eps = noise.standard_normal(mean.elem_count());
+    Ok(crate::reparam::local_sample(&mean, &var, eps)?)
 }
