@@ -91,7 +91,7 @@ pub use kl::{kl_tensor, kl_value};
 pub use layer::Layer;
 pub use mode::Mode;
 pub use network::{Network, SampledNetwork};
-pub use noise::Noise;
+pub use noise::{NORMAL_BLOCK, Noise};
 pub use param::GaussianParam;
 pub use softplus::{inverse_softplus, softplus, softplus_tensor};
 pub use threads::init_threads;
