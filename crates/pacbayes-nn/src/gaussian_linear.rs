@@ -16,7 +16,7 @@ pub struct GaussianLinear {
 
 /// x·wᵀ + b for x of shape (batch, inputs).
 fn affine(x: &Tensor, w: &Tensor, b: &Tensor) -> Result<Tensor> {
-    Ok(crate::linear::linear(x, w)?.broadcast_add(b)?)
+    Ok(crate::linear::affine(x, w, b)?)
 }
 
 impl GaussianLinear {
