@@ -1,5 +1,5 @@
-//! ReLU, and ReLU followed by k×k max-pooling, as candle operations whose backward pass is one
-//! pass over the gradient.
+//! ReLU, ReLU followed by dropout, and ReLU followed by k×k max-pooling, as candle operations
+//! whose backward pass is one pass over the gradient.
 //!
 //! candle's backward pass of `relu` builds a zero tensor, a comparison, a conversion and a
 //! product, and that of `max_pool2d` an upsampling, an equality mask, an average pooling, a second
@@ -22,10 +22,45 @@ use crate::softplus::f32_data;
 /// # Errors
 /// A tensor that is not f32 on the CPU.
 pub(crate) fn relu(x: &Tensor) -> candle_core::Result<Tensor> {
-    x.contiguous()?.apply_op1(Relu)
+    x.contiguous()?.apply_op1(Relu { mask: None })
 }
 
-struct Relu;
+/// max(x, 0) ⊙ mask (a dropout mask of as many values as x), differentiable in x: ReLU then
+/// dropout as one operation.
+///
+/// # Errors
+/// A tensor that is not f32 on the CPU, or a mask of another size.
+pub(crate) fn relu_masked(x: &Tensor, mask: Vec<f32>) -> candle_core::Result<Tensor> {
+    if mask.len() != x.elem_count() {
+        bail!("relu-dropout: {} mask values for {} activations", mask.len(), x.elem_count());
+    }
+    let mask = Tensor::from_vec(mask, x.shape(), x.device())?;
+    x.contiguous()?.apply_op1(Relu { mask: Some(mask) })
+}
+
+struct Relu {
+    mask: Option<Tensor>,
+}
+
+/// 1 where x > 0, else 0, without a branch (the signs of activations are data: a branch on them
+/// is mispredicted half the time, and keeps the loop from being vectorized).
+#[inline(always)]
+fn positive(x: f32) -> f32 {
+    f32::from(u8::from(x > 0.0))
+}
+
+impl Relu {
+    /// Runs `f` on the mask's values (None without a mask).
+    fn with_mask<R>(
+        &self,
+        f: impl FnOnce(Option<&[f32]>) -> candle_core::Result<R>,
+    ) -> candle_core::Result<R> {
+        match &self.mask {
+            Some(mask) => crate::kl::with_f32(mask, |m| f(Some(m))),
+            None => f(None),
+        }
+    }
+}
 
 impl CustomOp1 for Relu {
     fn name(&self) -> &'static str {
@@ -34,12 +69,23 @@ impl CustomOp1 for Relu {
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
         let x = f32_data(storage, layout, self.name())?;
-        let y = par::map(x.len(), |start, y| {
-            let x = at(x, start, y.len());
-            for (y, &x) in y.iter_mut().zip(x) {
-                *y = if x > 0.0 { x } else { 0.0 };
-            }
-        });
+        let y = self.with_mask(|mask| {
+            Ok(par::map(x.len(), |start, y| {
+                let x = at(x, start, y.len());
+                match mask {
+                    Some(mask) => {
+                        for ((y, &x), &m) in y.iter_mut().zip(x).zip(at(mask, start, x.len())) {
+                            *y = x.max(0.0) * m;
+                        }
+                    }
+                    None => {
+                        for (y, &x) in y.iter_mut().zip(x) {
+                            *y = x.max(0.0);
+                        }
+                    }
+                }
+            }))
+        })?;
         Ok((CpuStorage::F32(y), layout.shape().clone()))
     }
 
@@ -47,12 +93,24 @@ impl CustomOp1 for Relu {
         let (x, grad) = (x.contiguous()?, grad.contiguous()?);
         let grad_x = crate::kl::with_f32(&x, |x| {
             crate::kl::with_f32(&grad, |g| {
-                Ok(par::map(x.len(), |start, out| {
-                    let (x, g) = (at(x, start, out.len()), at(g, start, out.len()));
-                    for (o, (&x, &g)) in out.iter_mut().zip(x.iter().zip(g)) {
-                        *o = if x > 0.0 { g } else { 0.0 };
-                    }
-                }))
+                self.with_mask(|mask| {
+                    Ok(par::map(x.len(), |start, out| {
+                        let (x, g) = (at(x, start, out.len()), at(g, start, out.len()));
+                        match mask {
+                            Some(mask) => {
+                                let inputs = x.iter().zip(g).zip(at(mask, start, out.len()));
+                                for (o, ((&x, &g), &m)) in out.iter_mut().zip(inputs) {
+                                    *o = g * m * positive(x);
+                                }
+                            }
+                            None => {
+                                for (o, (&x, &g)) in out.iter_mut().zip(x.iter().zip(g)) {
+                                    *o = g * positive(x);
+                                }
+                            }
+                        }
+                    }))
+                })
             })
         })?;
         Ok(Some(Tensor::from_vec(grad_x, x.shape(), x.device())?))
@@ -160,6 +218,26 @@ mod tests {
         let g1 = (&ours * &weights)?.sum_all()?.backward()?;
         let g2 = (&theirs * &weights)?.sum_all()?.backward()?;
         assert_eq!(values(g1.get(&x).expect("gradient")), values(g2.get(&x).expect("gradient")));
+        Ok(())
+    }
+
+    /// ReLU then dropout: values and gradients equal `relu(x) * mask` composed from candle
+    /// operations.
+    #[test]
+    fn relu_then_dropout_matches_the_composed_operations() -> candle_core::Result<()> {
+        let dev = Device::Cpu;
+        let mut noise = crate::Noise::new(10);
+        let n = 70_001;
+        let x = Var::from_vec(noise.standard_normal(n), n, &dev)?;
+        let mask = noise.dropout_mask(n, 0.2);
+        let ours = relu_masked(x.as_tensor(), mask.clone())?;
+        let theirs = x.relu()?.mul(&Tensor::from_vec(mask, n, &dev)?)?;
+        assert_eq!(values(&ours), values(&theirs));
+        let weights = Tensor::from_vec(noise.standard_normal(n), n, &dev)?;
+        let g1 = (&ours * &weights)?.sum_all()?.backward()?;
+        let g2 = (&theirs * &weights)?.sum_all()?.backward()?;
+        assert_eq!(values(g1.get(&x).expect("gradient")), values(g2.get(&x).expect("gradient")));
+        assert!(relu_masked(x.as_tensor(), vec![1.0; 3]).is_err());
         Ok(())
     }
 

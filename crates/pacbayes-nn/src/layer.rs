@@ -134,13 +134,18 @@ pub(crate) fn run_stages(
             x = x.flatten_from(1)?;
         }
         x = layer(i, &x, noise)?;
-        x = match (stage.relu, stage.max_pool) {
-            (true, Some(k)) => crate::activation::relu_max_pool2d(&x, k)?,
-            (true, None) => crate::activation::relu(&x)?,
-            (false, Some(k)) => x.max_pool2d(k)?,
-            (false, None) => x,
+        let rate = dropout.filter(|_| stage.dropout);
+        x = match (stage.relu, stage.max_pool, rate) {
+            (true, None, Some(rate)) => {
+                let mask = noise.dropout_mask(x.elem_count(), rate);
+                crate::activation::relu_masked(&x, mask)?
+            }
+            (true, None, None) => crate::activation::relu(&x)?,
+            (true, Some(k), _) => crate::activation::relu_max_pool2d(&x, k)?,
+            (false, Some(k), _) => x.max_pool2d(k)?,
+            (false, None, _) => x,
         };
-        if let (Some(rate), true) = (dropout, stage.dropout) {
+        if let (Some(rate), false) = (rate, stage.relu && stage.max_pool.is_none()) {
             let mask = noise.dropout_mask(x.elem_count(), rate);
             x = x.mul(&Tensor::from_vec(mask, x.shape(), x.device())?)?;
         }
