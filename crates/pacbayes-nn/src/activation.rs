@@ -14,6 +14,7 @@
 use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor, bail};
 use rayon::prelude::*;
 
+use crate::kl::with_f32;
 use crate::par::{self, at};
 use crate::softplus::f32_data;
 
@@ -56,7 +57,7 @@ impl Relu {
         f: impl FnOnce(Option<&[f32]>) -> candle_core::Result<R>,
     ) -> candle_core::Result<R> {
         match &self.mask {
-            Some(mask) => crate::kl::with_f32(mask, |m| f(Some(m))),
+            Some(mask) => with_f32(mask, |m| f(Some(m))),
             None => f(None),
         }
     }
@@ -69,50 +70,14 @@ impl CustomOp1 for Relu {
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
         let x = f32_data(storage, layout, self.name())?;
-        let y = self.with_mask(|mask| {
-            Ok(par::map(x.len(), |start, y| {
-                let x = at(x, start, y.len());
-                match mask {
-                    Some(mask) => {
-                        for ((y, &x), &m) in y.iter_mut().zip(x).zip(at(mask, start, x.len())) {
-                            *y = x.max(0.0) * m;
-                        }
-                    }
-                    None => {
-                        for (y, &x) in y.iter_mut().zip(x) {
-                            *y = x.max(0.0);
-                        }
-                    }
-                }
-            }))
-        })?;
+        let y = self.with_mask(|mask| Ok(relu_values(x, mask)))?;
         Ok((CpuStorage::F32(y), layout.shape().clone()))
     }
 
     fn bwd(&self, x: &Tensor, _y: &Tensor, grad: &Tensor) -> candle_core::Result<Option<Tensor>> {
         let (x, grad) = (x.contiguous()?, grad.contiguous()?);
-        let grad_x = crate::kl::with_f32(&x, |x| {
-            crate::kl::with_f32(&grad, |g| {
-                self.with_mask(|mask| {
-                    Ok(par::map(x.len(), |start, out| {
-                        let (x, g) = (at(x, start, out.len()), at(g, start, out.len()));
-                        match mask {
-                            Some(mask) => {
-                                let inputs = x.iter().zip(g).zip(at(mask, start, out.len()));
-                                for (o, ((&x, &g), &m)) in out.iter_mut().zip(inputs) {
-                                    *o = g * m * positive(x);
-                                }
-                            }
-                            None => {
-                                for (o, (&x, &g)) in out.iter_mut().zip(x.iter().zip(g)) {
-                                    *o = g * positive(x);
-                                }
-                            }
-                        }
-                    }))
-                })
-            })
-        })?;
+        let grad_x =
+            with_f32(&x, |x| with_f32(&grad, |g| self.with_mask(|mask| Ok(relu_gradient(x, g, mask)))))?;
         Ok(Some(Tensor::from_vec(grad_x, x.shape(), x.device())?))
     }
 }
@@ -135,29 +100,6 @@ struct ReluMaxPool {
     k: usize,
 }
 
-impl ReluMaxPool {
-    /// For each window of each (h×w) plane of `x`, calls `f(window index, offset of its first
-    /// maximum in the plane, maximum)`.
-    fn windows(&self, plane: &[f32], (h, w): (usize, usize), mut f: impl FnMut(usize, usize, f32)) {
-        let k = self.k;
-        let (oh, ow) = (h / k, w / k);
-        for i in 0..oh {
-            for j in 0..ow {
-                let (mut best, mut at) = (f32::NEG_INFINITY, (i * k) * w + j * k);
-                for di in 0..k {
-                    let row = (i * k + di) * w + j * k;
-                    for (dj, &v) in plane[row..row + k].iter().enumerate() {
-                        if v > best {
-                            (best, at) = (v, row + dj);
-                        }
-                    }
-                }
-                f(i * ow + j, at, best);
-            }
-        }
-    }
-}
-
 impl CustomOp1 for ReluMaxPool {
     fn name(&self) -> &'static str {
         "relu-max-pool2d"
@@ -165,35 +107,145 @@ impl CustomOp1 for ReluMaxPool {
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
         let x = f32_data(storage, layout, self.name())?;
-        let &[b, c, h, w] = layout.shape().dims() else { bail!("relu-max-pool2d: expects 4-d input") };
-        let (oh, ow) = (h / self.k, w / self.k);
-        let mut y = vec![0.0_f32; b * c * oh * ow];
-        y.par_chunks_mut(oh * ow).zip(x.par_chunks(h * w)).for_each(|(y, plane)| {
-            self.windows(plane, (h, w), |o, _, max| y[o] = if max > 0.0 { max } else { 0.0 });
-        });
+        let dims = layout.shape().dims4()?;
+        let y = relu_max_pool_values(x, dims, self.k);
+        let (b, c, oh, ow) = Activation::ReluMaxPool(self.k).output_dims(dims);
         Ok((CpuStorage::F32(y), Shape::from((b, c, oh, ow))))
     }
 
-    fn bwd(&self, x: &Tensor, y: &Tensor, grad: &Tensor) -> candle_core::Result<Option<Tensor>> {
+    fn bwd(&self, x: &Tensor, _y: &Tensor, grad: &Tensor) -> candle_core::Result<Option<Tensor>> {
         let (x, grad) = (x.contiguous()?, grad.contiguous()?);
-        let (_, _, h, w) = x.dims4()?;
-        let pooled = y.dims()[2] * y.dims()[3];
-        let grad_x = crate::kl::with_f32(&x, |x| {
-            crate::kl::with_f32(&grad, |g| {
-                let mut grad_x = vec![0.0_f32; x.len()];
-                let planes = grad_x.par_chunks_mut(h * w).zip(x.par_chunks(h * w)).zip(g.par_chunks(pooled));
-                planes.for_each(|((out, plane), g)| {
-                    self.windows(plane, (h, w), |o, at, max| {
-                        if max > 0.0 {
-                            out[at] = g[o];
-                        }
-                    });
-                });
-                Ok(grad_x)
-            })
-        })?;
+        let dims = x.dims4()?;
+        let grad_x = with_f32(&x, |x| with_f32(&grad, |g| Ok(relu_max_pool_gradient(x, g, dims, self.k))))?;
         Ok(Some(Tensor::from_vec(grad_x, x.shape(), x.device())?))
     }
+}
+
+/// What a convolution's own operation applies to its output (see [`crate::conv`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Activation {
+    /// max(x, 0).
+    Relu,
+    /// ReLU then k×k max-pooling with stride k.
+    ReluMaxPool(usize),
+}
+
+impl Activation {
+    /// The output's dimensions for an input of dimensions (batch, channels, h, w).
+    pub(crate) fn output_dims(
+        self,
+        (b, c, h, w): (usize, usize, usize, usize),
+    ) -> (usize, usize, usize, usize) {
+        match self {
+            Activation::Relu => (b, c, h, w),
+            Activation::ReluMaxPool(k) => (b, c, h / k, w / k),
+        }
+    }
+
+    /// The activation of `x`, of dimensions `dims` (batch, channels, h, w).
+    pub(crate) fn forward(self, x: &[f32], dims: (usize, usize, usize, usize)) -> Vec<f32> {
+        match self {
+            Activation::Relu => relu_values(x, None),
+            Activation::ReluMaxPool(k) => relu_max_pool_values(x, dims, k),
+        }
+    }
+
+    /// ∂L/∂x from x and ∂L/∂y.
+    pub(crate) fn backward(self, x: &[f32], grad: &[f32], dims: (usize, usize, usize, usize)) -> Vec<f32> {
+        match self {
+            Activation::Relu => relu_gradient(x, grad, None),
+            Activation::ReluMaxPool(k) => relu_max_pool_gradient(x, grad, dims, k),
+        }
+    }
+}
+
+/// max(x, 0) ⊙ mask (or max(x, 0) without a mask).
+fn relu_values(x: &[f32], mask: Option<&[f32]>) -> Vec<f32> {
+    par::map(x.len(), |start, y| {
+        let x = at(x, start, y.len());
+        match mask {
+            Some(mask) => {
+                for ((y, &x), &m) in y.iter_mut().zip(x).zip(at(mask, start, x.len())) {
+                    *y = x.max(0.0) * m;
+                }
+            }
+            None => {
+                for (y, &x) in y.iter_mut().zip(x) {
+                    *y = x.max(0.0);
+                }
+            }
+        }
+    })
+}
+
+/// ∂L/∂y ⊙ mask where x > 0, else 0 (without a mask: ∂L/∂y where x > 0).
+fn relu_gradient(x: &[f32], grad: &[f32], mask: Option<&[f32]>) -> Vec<f32> {
+    par::map(x.len(), |start, out| {
+        let (x, g) = (at(x, start, out.len()), at(grad, start, out.len()));
+        match mask {
+            Some(mask) => {
+                let inputs = x.iter().zip(g).zip(at(mask, start, out.len()));
+                for (o, ((&x, &g), &m)) in out.iter_mut().zip(inputs) {
+                    *o = g * m * positive(x);
+                }
+            }
+            None => {
+                for (o, (&x, &g)) in out.iter_mut().zip(x.iter().zip(g)) {
+                    *o = g * positive(x);
+                }
+            }
+        }
+    })
+}
+
+/// For each k×k window of an (h×w) plane, calls `f(window index, offset of its first maximum in
+/// the plane, maximum)`.
+fn windows(plane: &[f32], (h, w): (usize, usize), k: usize, mut f: impl FnMut(usize, usize, f32)) {
+    let (oh, ow) = (h / k, w / k);
+    for i in 0..oh {
+        for j in 0..ow {
+            let (mut best, mut at) = (f32::NEG_INFINITY, (i * k) * w + j * k);
+            for di in 0..k {
+                let row = (i * k + di) * w + j * k;
+                for (dj, &v) in plane[row..row + k].iter().enumerate() {
+                    if v > best {
+                        (best, at) = (v, row + dj);
+                    }
+                }
+            }
+            f(i * ow + j, at, best);
+        }
+    }
+}
+
+/// max(0, max of each k×k window) of `x`, of dimensions (b, c, h, w).
+fn relu_max_pool_values(x: &[f32], (b, c, h, w): (usize, usize, usize, usize), k: usize) -> Vec<f32> {
+    let (oh, ow) = (h / k, w / k);
+    let mut y = vec![0.0_f32; b * c * oh * ow];
+    y.par_chunks_mut(oh * ow).zip(x.par_chunks(h * w)).for_each(|(y, plane)| {
+        windows(plane, (h, w), k, |o, _, max| y[o] = max.max(0.0));
+    });
+    y
+}
+
+/// ∂L/∂x of [`relu_max_pool_values`]: each window's gradient goes to its first maximum, when positive.
+fn relu_max_pool_gradient(
+    x: &[f32],
+    grad: &[f32],
+    (_, _, h, w): (usize, usize, usize, usize),
+    k: usize,
+) -> Vec<f32> {
+    let pooled = (h / k) * (w / k);
+    let mut grad_x = vec![0.0_f32; x.len()];
+    let planes = grad_x.par_chunks_mut(h * w).zip(x.par_chunks(h * w)).zip(grad.par_chunks(pooled));
+    planes.for_each(|((out, plane), g)| {
+        windows(plane, (h, w), k, |o, at, max| {
+            if max > 0.0 {
+                out[at] = g[o];
+            }
+        });
+    });
+    grad_x
 }
 
 #[cfg(test)]

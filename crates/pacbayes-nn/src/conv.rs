@@ -11,10 +11,14 @@
 //! in the passes that reorder the output and its gradient between the product's layout and
 //! (batch, out, h, w), so that the convolution is one node of the graph.
 
+use std::borrow::Cow;
+use std::sync::Mutex;
+
 use candle_core::backend::BackendStorage;
 use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Storage, Tensor, bail};
 use rayon::prelude::*;
 
+use crate::activation::Activation;
 use crate::im2col::Geometry;
 use crate::softplus::f32_data;
 
@@ -108,17 +112,29 @@ impl Columns {
     }
 }
 
-/// (x, w, b) ↦ w·im2col(x) + b of shape (batch, out, h − k + 1, w − k + 1) for x (batch, in, h, w),
-/// one kernel w (out, in, k, k) and a bias b (out), as one graph node: the columns are unfolded
-/// again in the backward pass instead of being kept (they would take 166 MB).
+/// (x, w, b) ↦ act(w·im2col(x) + b) for x (batch, in, h, w), one kernel w (out, in, k, k), a bias
+/// b (out) and an optional activation, as one graph node: the columns are unfolded again in the
+/// backward pass instead of being kept (they would take 166 MB), and the pre-activation is kept
+/// instead of being a node of its own (which would cost a tensor the size of the convolution's
+/// output, a zero-filled gradient and an addition).
 pub(crate) struct UnfoldedConv {
     kernel: usize,
+    activation: Option<Activation>,
+    /// The pre-activation, kept by the forward pass for the backward one (with an activation).
+    pre: Mutex<Option<Vec<f32>>>,
 }
 
-/// conv(x, w) + b of shape (batch, out, h − k + 1, w − k + 1) for x (batch, in, h, w), one kernel
-/// w (out, in, k, k) and a bias b (out), stride 1, no padding.
-pub(crate) fn conv(x: &Tensor, w: &Tensor, b: &Tensor, kernel: usize) -> candle_core::Result<Tensor> {
-    x.contiguous()?.apply_op3(&w.contiguous()?, &b.contiguous()?, UnfoldedConv { kernel })
+/// act(conv(x, w) + b) for x (batch, in, h, w), one kernel w (out, in, k, k) and a bias b (out),
+/// stride 1, no padding: shape (batch, out, h − k + 1, w − k + 1) before the activation.
+pub(crate) fn conv(
+    x: &Tensor,
+    w: &Tensor,
+    b: &Tensor,
+    kernel: usize,
+    activation: Option<Activation>,
+) -> candle_core::Result<Tensor> {
+    let op = UnfoldedConv { kernel, activation, pre: Mutex::new(None) };
+    x.contiguous()?.apply_op3(&w.contiguous()?, &b.contiguous()?, op)
 }
 
 /// The chunks of examples of a batch: (first example, its geometry).
@@ -165,7 +181,15 @@ impl CustomOp3 for UnfoldedConv {
             let block = &mut y[first * out * g.positions()..(first + chunk.batch) * out * g.positions()];
             swap_leading_into(block, &y_t, (out, chunk.batch, g.positions()), Some(bias));
         }
-        Ok((CpuStorage::F32(y), Shape::from((g.batch, out, g.out_h(), g.out_w()))))
+        let dims = (g.batch, out, g.out_h(), g.out_w());
+        let Some(activation) = self.activation else {
+            return Ok((CpuStorage::F32(y), Shape::from(dims)));
+        };
+        let activated = activation.forward(&y, dims);
+        if let Ok(mut pre) = self.pre.lock() {
+            *pre = Some(y);
+        }
+        Ok((CpuStorage::F32(activated), Shape::from(activation.output_dims(dims))))
     }
 
     /// Per chunk of examples: ∂L/∂w += ∂L/∂y · colsᵀ, ∂L/∂b += the sums of ∂L/∂y over examples and
@@ -190,6 +214,15 @@ impl CustomOp3 for UnfoldedConv {
             bail!("{}: expects tensors on the CPU", self.name())
         };
         let (xs, gs) = (f32_data(x_cpu, x_layout, self.name())?, f32_data(g_cpu, g_layout, self.name())?);
+        // ∂L/∂(pre-activation), through the activation when there is one.
+        let gs: Cow<'_, [f32]> = match self.activation {
+            None => Cow::Borrowed(gs),
+            Some(activation) => {
+                let pre = self.pre.lock().ok().and_then(|mut p| p.take());
+                let Some(pre) = pre else { bail!("{}: backward pass without a forward pass", self.name()) };
+                Cow::Owned(activation.backward(&pre, gs, (g.batch, out, g.out_h(), g.out_w())))
+            }
+        };
         let w_t = Layout::contiguous_with_offset((out, rows), w_layout.start_offset()).transpose(0, 1)?;
         let input_grad = x.track_op();
         let mut columns = Columns::new(g);

@@ -9,6 +9,7 @@
 use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor, bail};
 use rayon::prelude::*;
 
+use crate::activation::Activation;
 use crate::softplus::f32_data;
 
 /// The sizes of an unfolding: input (batch, channels, height, width), square kernel of side k,
@@ -167,13 +168,41 @@ impl CustomOp1 for Col2Im {
 /// # Errors
 /// Shapes that do not fit, or a candle failure.
 pub fn conv2d(x: &Tensor, w: &Tensor, b: &Tensor) -> candle_core::Result<Tensor> {
+    conv2d_activated(x, w, b, None)
+}
+
+/// [`conv2d`] followed by `activation`, in the convolution's own operation when there is one
+/// kernel for the batch.
+pub(crate) fn conv2d_activated(
+    x: &Tensor,
+    w: &Tensor,
+    b: &Tensor,
+    activation: Option<Activation>,
+) -> candle_core::Result<Tensor> {
     let (batch, _, h, wd) = x.dims4()?;
     let per_example = w.rank() == 5;
     let dims = w.dims();
     let (out, k) = if per_example { (dims[1], dims[3]) } else { (dims[0], dims[2]) };
     if !per_example && b.rank() == 1 {
-        return crate::conv::conv(x, w, b, k);
+        return crate::conv::conv(x, w, b, k, activation);
     }
+    let y = conv2d_unfolded(x, w, b, (batch, out, k), (h, wd))?;
+    match activation {
+        None => Ok(y),
+        Some(Activation::Relu) => crate::activation::relu(&y),
+        Some(Activation::ReluMaxPool(k)) => crate::activation::relu_max_pool2d(&y, k),
+    }
+}
+
+/// conv(x, w) + b through the per-example column matrices of [`im2col`].
+fn conv2d_unfolded(
+    x: &Tensor,
+    w: &Tensor,
+    b: &Tensor,
+    (batch, out, k): (usize, usize, usize),
+    (h, wd): (usize, usize),
+) -> candle_core::Result<Tensor> {
+    let per_example = w.rank() == 5;
     let cols = im2col(x, k)?;
     let rows = cols.dim(1)?;
     let y = if per_example {

@@ -2,6 +2,7 @@
 
 use candle_core::{DType, Tensor};
 
+use crate::activation::Activation;
 use crate::architecture::{LayerSpec, Stage};
 use crate::fused::Scales;
 use crate::noise::Noise;
@@ -51,21 +52,41 @@ impl Layer {
         }
     }
 
-    /// The forward pass with this step's scales of the weight and the bias, by the fused operations.
+    /// The forward pass by the fused operations, with this step's scales of the weight and the bias
+    /// (computed here when not given), followed by `activation` inside a convolution's own
+    /// operation when the mode allows (its pre-activation is then the layer's output: not in
+    /// [`Mode::Local`]). Returns whether the activation was applied.
     pub(crate) fn forward_fused(
         &self,
         x: &Tensor,
         mode: Mode,
         noise: &mut Noise,
-        scales: &[Scales; 2],
-    ) -> Result<Tensor> {
-        let spread = Some(Spread::Fused(scales));
+        scales: Option<&[Scales; 2]>,
+        activation: Option<Activation>,
+    ) -> Result<(Tensor, bool)> {
+        let spread = scales.map(Spread::Fused);
         match self {
             Layer::Linear(l) => {
-                gaussian_forward(l.weight(), l.bias(), x, mode, noise, spread, GaussianLinear::forward_fixed)
+                let y = gaussian_forward(
+                    l.weight(),
+                    l.bias(),
+                    x,
+                    mode,
+                    noise,
+                    spread,
+                    GaussianLinear::forward_fixed,
+                )?;
+                Ok((y, false))
             }
             Layer::Conv2d(c) => {
-                gaussian_forward(c.weight(), c.bias(), x, mode, noise, spread, GaussianConv2d::forward_fixed)
+                let activation = activation.filter(|_| mode != Mode::Local);
+                let op = |x: &Tensor, w: &Tensor, b: &Tensor| {
+                    Ok(crate::im2col::conv2d_activated(x, w, b, activation)?)
+                };
+                Ok((
+                    gaussian_forward(c.weight(), c.bias(), x, mode, noise, spread, op)?,
+                    activation.is_some(),
+                ))
             }
         }
     }
@@ -126,26 +147,32 @@ pub(crate) fn run_stages(
     x: &Tensor,
     dropout: Option<f32>,
     noise: &mut Noise,
-    mut layer: impl FnMut(usize, &Tensor, &mut Noise) -> Result<Tensor>,
+    mut layer: impl FnMut(usize, &Tensor, &mut Noise, Option<Activation>) -> Result<(Tensor, bool)>,
 ) -> Result<Tensor> {
     let mut x = shape_input(architecture, x)?;
     for (i, stage) in stages.iter().enumerate() {
         if matches!(stage.layer, LayerSpec::Linear { .. }) && x.rank() > 2 {
             x = x.flatten_from(1)?;
         }
-        x = layer(i, &x, noise)?;
         let rate = dropout.filter(|_| stage.dropout);
-        x = match (stage.relu, stage.max_pool, rate) {
-            (true, None, Some(rate)) => {
-                let mask = noise.dropout_mask(x.elem_count(), rate);
-                crate::activation::relu_masked(&x, mask)?
-            }
-            (true, None, None) => crate::activation::relu(&x)?,
-            (true, Some(k), _) => crate::activation::relu_max_pool2d(&x, k)?,
-            (false, Some(k), _) => x.max_pool2d(k)?,
-            (false, None, _) => x,
+        // A convolution may apply its ReLU (and pooling) itself; ReLU then dropout is one operation.
+        let fusable = match (&stage.layer, stage.relu, stage.max_pool, rate) {
+            (LayerSpec::Conv2d { .. }, true, Some(k), _) => Some(Activation::ReluMaxPool(k)),
+            (LayerSpec::Conv2d { .. }, true, None, None) => Some(Activation::Relu),
+            _ => None,
         };
-        if let (Some(rate), false) = (rate, stage.relu && stage.max_pool.is_none()) {
+        let (y, activated) = layer(i, &x, noise, fusable)?;
+        x = match (stage.relu && !activated, stage.max_pool.filter(|_| !activated), rate) {
+            (true, None, Some(rate)) => {
+                let mask = noise.dropout_mask(y.elem_count(), rate);
+                crate::activation::relu_masked(&y, mask)?
+            }
+            (true, None, None) => crate::activation::relu(&y)?,
+            (true, Some(k), _) => crate::activation::relu_max_pool2d(&y, k)?,
+            (false, Some(k), _) => y.max_pool2d(k)?,
+            (false, None, _) => y,
+        };
+        if let (Some(rate), false) = (rate, stage.relu && stage.max_pool.is_none() && !activated) {
             let mask = noise.dropout_mask(x.elem_count(), rate);
             x = x.mul(&Tensor::from_vec(mask, x.shape(), x.device())?)?;
         }

@@ -147,9 +147,8 @@ impl Network {
             Mode::MeanDropout { rate } if rate > 0.0 => Some(rate),
             _ => None,
         };
-        run_stages(self.architecture, &self.stages, x, dropout, noise, |i, x, noise| match scales {
-            Some(s) => self.layers[i].forward_fused(x, mode, noise, &s[i]),
-            None => self.layers[i].forward(x, mode, noise, None),
+        run_stages(self.architecture, &self.stages, x, dropout, noise, |i, x, noise, activation| {
+            self.layers[i].forward_fused(x, mode, noise, scales.map(|s| &s[i]), activation)
         })
     }
 
@@ -232,9 +231,9 @@ impl SampledNetwork {
     /// An input that does not fit the architecture, or a candle failure.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let mut unused = Noise::new(0);
-        run_stages(self.architecture, &self.stages, x, None, &mut unused, |i, x, _| {
+        run_stages(self.architecture, &self.stages, x, None, &mut unused, |i, x, _, _| {
             let [w, b] = &self.weights[i];
-            Layer::forward_fixed(&self.stages[i].layer, x, w, b)
+            Ok((Layer::forward_fixed(&self.stages[i].layer, x, w, b)?, false))
         })
     }
 
