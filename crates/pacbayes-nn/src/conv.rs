@@ -281,6 +281,40 @@ mod tests {
         assert!((sums[0] - 7.0).abs() < 1e-12 && (sums[1] - 22.0).abs() < 1e-12);
     }
 
+    /// With an activation, values and gradients equal those of the convolution followed by the
+    /// activation's own operation.
+    #[test]
+    fn an_activation_inside_matches_the_activation_after() -> candle_core::Result<()> {
+        use candle_core::{Device, Var};
+        let dev = Device::Cpu;
+        let mut noise = crate::Noise::new(14);
+        let x = Var::from_vec(noise.standard_normal(3 * 2 * 8 * 7), (3, 2, 8, 7), &dev)?;
+        let w = Var::from_vec(noise.standard_normal(4 * 2 * 3 * 3), (4, 2, 3, 3), &dev)?;
+        let b = Var::from_vec(noise.standard_normal(4), 4, &dev)?;
+        let values = |t: &Tensor| t.flatten_all().and_then(|t| t.to_vec1::<f32>());
+        for activation in [Activation::Relu, Activation::ReluMaxPool(2)] {
+            let fused = conv(x.as_tensor(), w.as_tensor(), b.as_tensor(), 3, Some(activation))?;
+            let pre = conv(x.as_tensor(), w.as_tensor(), b.as_tensor(), 3, None)?;
+            let after = match activation {
+                Activation::Relu => crate::activation::relu(&pre)?,
+                Activation::ReluMaxPool(k) => crate::activation::relu_max_pool2d(&pre, k)?,
+            };
+            assert_eq!(fused.dims(), after.dims());
+            assert_eq!(values(&fused)?, values(&after)?);
+            let weights = Tensor::from_vec(noise.standard_normal(fused.elem_count()), fused.shape(), &dev)?;
+            let g1 = (&fused * &weights)?.sum_all()?.backward()?;
+            let g2 = (&after * &weights)?.sum_all()?.backward()?;
+            for v in [&x, &w, &b] {
+                let (a, r) = (values(g1.get(v).expect("gradient"))?, values(g2.get(v).expect("gradient"))?);
+                assert!(
+                    a.iter().zip(&r).all(|(a, r)| (a - r).abs() <= 1e-5 * (1.0 + r.abs())),
+                    "{activation:?}"
+                );
+            }
+        }
+        Ok(())
+    }
+
     /// The adjoint of the unfolding: ⟨unfold(x), c⟩ = ⟨x, fold(c)⟩.
     #[test]
     fn folding_is_the_adjoint_of_unfolding() -> candle_core::Result<()> {
