@@ -41,6 +41,7 @@ impl Prior for Centred {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    pacbayes_nn::init_threads(); // training runs on rayon's pool (see its documentation)
     let device = Device::Cpu;
     let teacher = LinearTeacher::new(vec![1.0, -0.5, 0.25, 0.0], 0.05)?;
     let data = teacher.train_test(4_000, 2_000, 7);
