@@ -49,6 +49,9 @@ fn a_run_leaves_a_complete_folder_whose_certificate_verifies() -> anyhow::Result
     let runs = dir.join("runs");
     let outcome = pacbayes_cli::run_from_toml(&config(&dataset, "blobs"), &runs)?;
     assert_eq!(outcome.run_dir, runs.join("blobs"));
+    // The files the table names are those of the run folder, not of its temporary sibling.
+    let table_csv = runs.join("blobs").join("table.csv").display().to_string();
+    assert!(outcome.table.contains(&table_csv) && !outcome.table.contains(".tmp-"), "{}", outcome.table);
     for file in [
         "config.toml",
         "split.json",

@@ -245,6 +245,8 @@ fn run_pipeline(config: &RunConfig, runs_dir: &Path, reuse: Option<&Path>) -> Re
     let table = built?;
     std::fs::rename(&tmp, &final_dir)
         .with_context(|| format!("renaming the run into {}", final_dir.display()))?;
+    // The table names the files it wrote, inside the temporary folder that is now `final_dir`.
+    let table = table.replace(&tmp.display().to_string(), &final_dir.display().to_string());
     Ok(RunOutcome {
         certificate: final_dir.join(CERTIFICATE_FILE),
         run_dir: final_dir,
