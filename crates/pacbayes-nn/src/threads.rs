@@ -21,7 +21,7 @@ const CANDLE_THREADS_VAR: &str = "CANDLE_NUM_THREADS";
 ///   otherwise run on a pool of their own, whose threads are pinned to cores and spin between
 ///   operations, taking those cores from rayon's threads in the middle of a matrix product.
 ///
-/// Together they take 20–30% off a training step of the MNIST FCN on 2 cores
+/// Together they take 17–32% off a training step of the MNIST FCN on 2 cores
 /// (`examples/step_timing.rs`, which can run without them).
 ///
 /// ```
