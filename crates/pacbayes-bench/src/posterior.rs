@@ -81,10 +81,12 @@ impl PosteriorTrainer {
         let risk = bounded_cross_entropy(&logits, y, P_MIN)?;
         let objective = f_quad(&risk, &kl, N_BOUND, DELTA)?;
         let grads = objective.backward()?;
-        for (var, v) in self.vars.iter().zip(self.velocity.iter_mut()) {
+        // In place, as the solver of `pacbayes_posterior` does: an update composed of candle
+        // operations allocates two tensors per parameter and step, whose fresh pages the kernel
+        // zeroes (a third of this step's time in mode local).
+        for (var, v) in self.vars.iter().zip(&self.velocity) {
             let Some(g) = grads.get(var.as_tensor()) else { continue };
-            *v = ((&*v * self.momentum)? + g)?;
-            var.set(&(var.as_tensor() - (&*v * self.learning_rate)?)?)?;
+            pacbayes_nn::sgd_momentum_step(var, v, g, self.learning_rate, self.momentum)?;
         }
         Ok(f64::from(objective.to_scalar::<f32>()?))
     }
