@@ -32,7 +32,7 @@ fn main() -> anyhow::Result<()> {
 /// kept), whatever the preset.
 const CNN_PRIOR: &str = "validation_fraction = 0.0\n[prior.training]\nepochs = 20\n";
 
-/// A CNN epoch costs 18–33 FCN epochs on these 2 cores (BENCHMARKS.md), so the CNN's posterior runs
+/// A CNN epoch costs 9–18 FCN epochs on these 2 cores (BENCHMARKS.md), so the CNN's posterior runs
 /// one epoch with a weight draw per step (as the reference code trains it), and its certificate
 /// takes 2 repetitions of the fast protocol (about 60,000 draws) and a 10-network ensemble.
 const CNN_POSTERIOR: &str =
