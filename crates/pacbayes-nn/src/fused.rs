@@ -12,20 +12,7 @@ use candle_core::{CpuStorage, CustomOp1, CustomOp2, DType, Layout, Shape, Tensor
 
 use crate::kl::{kl_sum_fast, with_f32};
 use crate::par::{self, at};
-use crate::softplus::{f32_data, softplus_and_sigmoid};
-
-/// The contiguous f32 data of two CPU storages of equal lengths.
-fn pair<'a>(
-    op: &str,
-    (s1, l1): (&'a CpuStorage, &Layout),
-    (s2, l2): (&'a CpuStorage, &Layout),
-) -> candle_core::Result<(&'a [f32], &'a [f32])> {
-    let (a, b) = (f32_data(s1, l1, op)?, f32_data(s2, l2, op)?);
-    if a.len() != b.len() {
-        bail!("{op}: {} and {} values", a.len(), b.len());
-    }
-    Ok((a, b))
-}
+use crate::softplus::{f32_pair, softplus_and_sigmoid};
 
 /// σ = softplus(ρ) and its slope dσ/dρ = sigmoid(ρ) at the current ρ, computed in one pass: constants
 /// (not graph nodes) that the fused operations of one step read. Stale once ρ changes.
@@ -86,7 +73,7 @@ impl CustomOp2 for Draw {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let (mu, _) = pair(self.name(), (s1, l1), (s2, l2))?;
+        let (mu, _) = f32_pair(self.name(), (s1, l1), (s2, l2))?;
         let w = with_f32(&self.eps, |eps| {
             with_f32(&self.scales.sigma, |sigma| {
                 Ok(par::map(mu.len(), |start, w| {
@@ -221,7 +208,7 @@ impl CustomOp2 for KlRho {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let (mu, _) = pair(self.name(), (s1, l1), (s2, l2))?;
+        let (mu, _) = f32_pair(self.name(), (s1, l1), (s2, l2))?;
         let kl = with_f32(&self.scales.sigma, |sigma| {
             with_f32(&self.prior_mu, |mu_p| {
                 with_f32(&self.prior_sigma, |sigma_p| {

@@ -10,7 +10,7 @@
 use candle_core::{CpuStorage, CustomOp2, DType, Layout, Shape, Storage, Tensor, bail};
 
 use crate::fastmath;
-use crate::softplus::f32_data;
+use crate::softplus::{f32_data, f32_pair};
 
 /// One coordinate's KL in f64, ½(x² + z²) − (ln(1 + x) − x), with libm's `ln_1p`; negative
 /// rounding noise is clamped to 0 and NaN propagates.
@@ -137,8 +137,7 @@ impl CustomOp2 for Kl {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let mu_q = f32_data(s1, l1, self.name())?;
-        let sigma_q = f32_data(s2, l2, self.name())?;
+        let (mu_q, sigma_q) = f32_pair(self.name(), (s1, l1), (s2, l2))?;
         let kl = with_f32(&self.mu_p, |mu_p| {
             with_f32(&self.sigma_p, |sigma_p| Ok(kl_sum_fast(mu_q, sigma_q, mu_p, sigma_p)))
         })?;

@@ -8,7 +8,7 @@ use candle_core::{CpuStorage, CustomOp2, Layout, Shape, Tensor, bail};
 
 use crate::kl::with_f32;
 use crate::par::{self, at};
-use crate::softplus::f32_data;
+use crate::softplus::f32_pair;
 
 /// m + √v ⊙ ε for pre-activation means `mean` and variances `var` of equal shapes and noise `eps`
 /// of as many values, differentiable in both.
@@ -44,7 +44,7 @@ impl CustomOp2 for LocalSample {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let (mean, var) = (f32_data(s1, l1, self.name())?, f32_data(s2, l2, self.name())?);
+        let (mean, var) = f32_pair(self.name(), (s1, l1), (s2, l2))?;
         let y = with_f32(&self.eps, |eps| {
             Ok(par::map(mean.len(), |start, y| {
                 let n = y.len();

@@ -53,6 +53,19 @@ pub(crate) fn f32_data<'a>(
     }
 }
 
+/// The contiguous f32 data of two CPU storages of equal lengths, for a binary operation `op`.
+pub(crate) fn f32_pair<'a>(
+    op: &str,
+    (s1, l1): (&'a CpuStorage, &Layout),
+    (s2, l2): (&'a CpuStorage, &Layout),
+) -> candle_core::Result<(&'a [f32], &'a [f32])> {
+    let (a, b) = (f32_data(s1, l1, op)?, f32_data(s2, l2, op)?);
+    if a.len() != b.len() {
+        bail!("{op}: {} and {} values", a.len(), b.len());
+    }
+    Ok((a, b))
+}
+
 /// σ = softplus(ρ), elementwise, differentiable in ρ.
 ///
 /// # Errors
@@ -93,11 +106,7 @@ impl CustomOp2 for SoftplusGrad {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let rho = f32_data(s1, l1, self.name())?;
-        let grad = f32_data(s2, l2, self.name())?;
-        if rho.len() != grad.len() {
-            bail!("softplus-grad: {} values of rho but {} gradients", rho.len(), grad.len());
-        }
+        let (rho, grad) = f32_pair(self.name(), (s1, l1), (s2, l2))?;
         let out = rho.iter().zip(grad).map(|(&r, &g)| g * sigmoid(r)).collect();
         Ok((CpuStorage::F32(out), l1.shape().clone()))
     }
