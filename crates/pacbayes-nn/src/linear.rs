@@ -2,9 +2,9 @@
 //!
 //! Composed as `x.matmul(&w.t())?.broadcast_add(b)`, candle's backward pass computes
 //! ∂L/∂x = (∂L/∂y)·w even when x is the data (for the first layer of the MNIST FCN that is one
-//! product of 250×600×784 per step and mode, 13% of a local-reparameterization step), returns ∂L/∂w
-//! transposed, so that adding it to w's gradient is a strided pass, and sums ∂L/∂b over the batch
-//! with a strided reduction, after a node of its own for the addition. Here the bias is added to
+//! product of 250×600×784 per step and mode, 13% of the FLOPs of a local-reparameterization
+//! step), returns ∂L/∂w transposed, so that adding it to w's gradient is a strided pass, and sums
+//! ∂L/∂b over the batch with a strided reduction, after a node of its own for the addition. Here the bias is added to
 //! the product's own output, ∂L/∂w = (∂L/∂y)ᵀ·x comes out in w's layout, ∂L/∂b is a pass over the
 //! rows of ∂L/∂y, and ∂L/∂x is computed only when x takes part in the graph.
 
