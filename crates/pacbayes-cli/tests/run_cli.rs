@@ -64,3 +64,18 @@ fn an_unknown_key_names_the_file_and_line() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("learning_rat"));
     assert!(!runs.exists() || std::fs::read_dir(&runs).expect("runs").next().is_none());
 }
+
+#[test]
+fn a_bad_certificate_setting_fails_before_the_prior_is_fitted() {
+    let dir = scratch("bad-delta");
+    let config = dir.join("bad.toml");
+    // The MNIST defaults would train for minutes before the certificate stage.
+    std::fs::write(&config, "[certificate]\ndelta = 1.5\n").expect("write");
+    let runs = dir.join("runs");
+    let start = std::time::Instant::now();
+    let out = pacbayes(&["run", "--config", config.to_str().unwrap(), "--runs-dir", runs.to_str().unwrap()]);
+    assert_user_error(&out, "[certificate]");
+    assert_user_error(&out, "delta");
+    assert!(start.elapsed().as_secs_f64() < 5.0, "took {:?}", start.elapsed());
+    assert!(!runs.exists() || std::fs::read_dir(&runs).unwrap().next().is_none(), "nothing is left behind");
+}

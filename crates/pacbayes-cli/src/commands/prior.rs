@@ -217,6 +217,57 @@ pub(crate) fn run(args: PriorArgs) -> Result<()> {
     Ok(())
 }
 
+/// Checks every setting of `config` that can be checked without loading the data: the dataset's
+/// name, the architecture's name, the prior kind, the split's fractions, σ₀ and its grid, and the
+/// ERM settings of a learnt prior. `pacbayes run` calls it before any stage starts.
+///
+/// # Errors
+/// The first setting outside its domain, named.
+pub(crate) fn check_prior(config: &PriorConfig) -> Result<()> {
+    config.dataset.parse::<DatasetSpec>()?;
+    if !config.architecture.trim().eq_ignore_ascii_case("linear") {
+        config.architecture.parse::<Architecture>()?;
+    }
+    SplitConfig::new(config.prior_fraction, config.seed)?
+        .with_validation_fraction(config.validation_fraction)?;
+    match config.kind.as_str() {
+        "learnt" => {
+            let t = &config.training;
+            LearntSettings {
+                epochs: t.epochs,
+                batch_size: t.batch_size,
+                learning_rate: t.learning_rate,
+                lr_schedule: t.lr_schedule,
+                momentum: t.momentum,
+                dropout: t.dropout,
+                shift: t.shift.unwrap_or(0),
+                patience: t.patience,
+                seed: config.seed,
+                sigma0: config.sigma0,
+                scale_grid: config.scale_grid.clone(),
+            }
+            .check()?;
+        }
+        "data-free" | "from-file" => {
+            if config.scale_grid.is_empty() {
+                ScaleChoice::fixed(config.sigma0)?;
+            } else {
+                ScaleChoice::from_grid(config.sigma0, config.scale_grid.clone())?;
+            }
+            if config.kind == "from-file" && config.from.is_none() {
+                return Err(UsageError("kind = from-file needs --from FILE".into()).into());
+            }
+        }
+        other => {
+            return Err(UsageError(format!(
+                "kind = {other:?} is invalid: expected learnt, data-free or from-file"
+            ))
+            .into());
+        }
+    }
+    Ok(())
+}
+
 /// Builds the prior that `config` describes, saves it into `out`, and returns a one-line summary.
 pub(crate) fn fit_and_save(config: &PriorConfig, out: &Path) -> Result<String> {
     let device = Device::Cpu;

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::commands::certify::{CERTIFICATE_FILE, CertifyConfig, certify_run};
 use crate::commands::posterior::{PosteriorConfig, train_and_save};
-use crate::commands::prior::{PriorConfig, fit_and_save};
+use crate::commands::prior::{PriorConfig, check_prior, fit_and_save};
 use crate::commands::report::report;
 use crate::config;
 use crate::exit::UsageError;
@@ -76,6 +76,19 @@ impl RunConfig {
             config.name = config.default_name();
         }
         Ok(config)
+    }
+
+    /// Checks the settings of every stage, so that a bad value anywhere is reported before any
+    /// stage starts (a bad `[certificate]` value would otherwise surface after the prior and the
+    /// posterior have trained).
+    ///
+    /// # Errors
+    /// The first setting outside its domain, named with its table.
+    pub(crate) fn check(&self) -> Result<()> {
+        check_prior(&self.prior).context("[prior]")?;
+        self.posterior.clone().check().context("[posterior]")?;
+        self.certificate.0.check().context("[certificate]")?;
+        Ok(())
     }
 
     fn default_name(&self) -> String {
@@ -224,6 +237,7 @@ pub fn report_runs(run_dirs: &[PathBuf], out: &Path) -> Result<String> {
 
 fn run_pipeline(config: &RunConfig, runs_dir: &Path, reuse: Option<&Path>) -> Result<RunOutcome> {
     let start = Instant::now();
+    config.check()?;
     let name = &config.name;
     if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
         return Err(UsageError(format!("run name {name:?} is invalid: expected a plain folder name")).into());
@@ -303,6 +317,24 @@ mod tests {
         let own = RunConfig::resolve("[posterior]\nepochs = 3\n", Some(Preset::Paper)).unwrap();
         assert_eq!((own.posterior.epochs, own.preset), (3, Preset::Paper));
         assert_eq!(own.prior.training.epochs, 70);
+    }
+
+    #[test]
+    fn every_stage_is_checked_before_any_work() {
+        assert!(RunConfig::resolve("", None).unwrap().check().is_ok());
+        for (text, table, key) in [
+            ("[certificate]\ndelta = 1.5\n", "[certificate]", "delta"),
+            ("[certificate]\ndelta_mc = 0.0\n", "[certificate]", "delta_mc"),
+            ("[posterior]\nlearning_rate = -1.0\n", "[posterior]", "learning_rate"),
+            ("[prior]\nprior_fraction = 1.5\n", "[prior]", "prior_fraction"),
+            ("[prior]\narchitecture = \"resnet\"\n", "[prior]", "resnet"),
+            ("[prior]\ndataset = \"nope\"\n", "[prior]", "nope"),
+            ("[prior]\nkind = \"from-file\"\n", "[prior]", "from-file"),
+            ("[prior.training]\nepochs = 0\n", "[prior]", "epochs"),
+        ] {
+            let message = format!("{:#}", RunConfig::resolve(text, None).unwrap().check().unwrap_err());
+            assert!(message.starts_with(table) && message.contains(key), "{text}: {message}");
+        }
     }
 
     #[test]
