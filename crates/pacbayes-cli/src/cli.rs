@@ -9,6 +9,7 @@ use crate::commands::posterior::PosteriorArgs;
 use crate::commands::prior::PriorArgs;
 use crate::commands::report::ReportArgs;
 use crate::commands::run::RunArgs;
+use crate::commands::sweep::SweepArgs;
 use crate::commands::verify::VerifyArgs;
 
 /// Honest, tight, checkable PAC-Bayes risk certificates.
@@ -39,4 +40,6 @@ pub(crate) enum Command {
     Verify(VerifyArgs),
     /// Gathers the certificates of several runs into a tightness table (CSV, Parquet, Markdown, LaTeX).
     Report(ReportArgs),
+    /// Many runs from one grid file, locally or on a Slurm cluster, merged into one table.
+    Sweep(SweepArgs),
 }

@@ -8,6 +8,7 @@ pub(crate) mod prior;
 pub(crate) mod report;
 pub(crate) mod run;
 pub(crate) mod run_data;
+pub(crate) mod sweep;
 pub(crate) mod verify;
 
 use crate::cli::Command;
@@ -23,5 +24,6 @@ pub(crate) fn run(command: Command) -> anyhow::Result<()> {
         Command::Certify(args) => certify::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Report(args) => report::run(args),
+        Command::Sweep(args) => sweep::run(args),
     }
 }

@@ -200,8 +200,17 @@ pub fn run_from_toml(text: &str, runs_dir: &Path) -> Result<RunOutcome> {
 pub fn run_reusing_prior(text: &str, runs_dir: &Path, candidates: &[PathBuf]) -> Result<RunOutcome> {
     let config = RunConfig::resolve(text, None)
         .map_err(|(line, message)| UsageError(format!("run configuration, line {line}: {message}")))?;
+    run_config(&config, runs_dir, candidates)
+}
+
+/// Runs the pipeline of the resolved `config` in a new folder under `runs_dir`, copying the prior of
+/// one of `candidates` made with the same `[prior]` settings, if any.
+///
+/// # Errors
+/// As [`run_from_toml`].
+pub(crate) fn run_config(config: &RunConfig, runs_dir: &Path, candidates: &[PathBuf]) -> Result<RunOutcome> {
     let reuse = candidates.iter().find(|dir| same_prior(dir, &config.prior));
-    run_pipeline(&config, runs_dir, reuse.map(PathBuf::as_path))
+    run_pipeline(config, runs_dir, reuse.map(PathBuf::as_path))
 }
 
 /// Whether the run in `dir` was made with the configuration `text` (a run configuration in TOML),
