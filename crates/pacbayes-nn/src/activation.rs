@@ -23,6 +23,9 @@ use crate::softplus::f32_data;
 /// # Errors
 /// A tensor that is not f32 on the CPU.
 pub(crate) fn relu(x: &Tensor) -> candle_core::Result<Tensor> {
+    if !x.device().is_cpu() {
+        return crate::composed::relu(x);
+    }
     x.contiguous()?.apply_op1(Relu { mask: None })
 }
 
@@ -36,6 +39,9 @@ pub(crate) fn relu_masked(x: &Tensor, mask: Vec<f32>) -> candle_core::Result<Ten
         bail!("relu-dropout: {} mask values for {} activations", mask.len(), x.elem_count());
     }
     let mask = Tensor::from_vec(mask, x.shape(), x.device())?;
+    if !x.device().is_cpu() {
+        return crate::composed::relu_masked(x, &mask);
+    }
     x.contiguous()?.apply_op1(Relu { mask: Some(mask) })
 }
 
@@ -92,6 +98,9 @@ pub(crate) fn relu_max_pool2d(x: &Tensor, k: usize) -> candle_core::Result<Tenso
     let (_, _, h, w) = x.dims4()?;
     if k == 0 || k > h || k > w {
         bail!("relu-max-pool2d: window {k} does not fit a {h}×{w} input");
+    }
+    if !x.device().is_cpu() {
+        return crate::composed::relu_max_pool2d(x, k);
     }
     x.contiguous()?.apply_op1(ReluMaxPool { k })
 }

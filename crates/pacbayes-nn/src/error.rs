@@ -8,6 +8,28 @@ pub enum Error {
     /// An error raised by candle (shape mismatch in an operation, unsupported dtype, ...).
     #[error("tensor operation failed: {0}")]
     Candle(#[from] candle_core::Error),
+    /// A device name that is not `cpu`, `cuda[:N]` or `metal[:N]`.
+    #[error("device {name:?} is invalid: expected cpu, cuda, cuda:N, metal or metal:N")]
+    UnknownDevice {
+        /// The name received.
+        name: String,
+    },
+    /// A GPU device whose backend this build of candle does not have.
+    #[error("device {name:?} needs candle's {feature} backend: build pacbayes with `--features {feature}`")]
+    DeviceNotBuilt {
+        /// The name received.
+        name: String,
+        /// The cargo feature that builds the backend.
+        feature: &'static str,
+    },
+    /// A GPU that could not be opened.
+    #[error("device {name:?} cannot be used: {source}")]
+    DeviceUnavailable {
+        /// The name received.
+        name: String,
+        /// candle's error.
+        source: candle_core::Error,
+    },
     /// A scale that must be finite and positive was not (σ₀ ≤ 0, a prior σ ≤ 0, NaN).
     #[error("{name} = {value} is invalid: expected a finite scale > 0")]
     InvalidScale {

@@ -18,8 +18,8 @@ use crate::softplus::{f32_pair, softplus_and_sigmoid};
 /// (not graph nodes) that the fused operations of one step read. Stale once ρ changes.
 #[derive(Debug, Clone)]
 pub(crate) struct Scales {
-    sigma: Tensor,
-    slope: Tensor,
+    pub(crate) sigma: Tensor,
+    pub(crate) slope: Tensor,
 }
 
 impl Scales {
@@ -28,6 +28,9 @@ impl Scales {
     /// # Errors
     /// A tensor that is not f32 on the CPU.
     pub(crate) fn of(rho: &Tensor) -> candle_core::Result<Self> {
+        if !rho.device().is_cpu() {
+            return Self::composed(rho);
+        }
         let (sigma, slope) = with_f32(&rho.contiguous()?, |rho| {
             let (mut sigma, mut slope) = (vec![0.0; rho.len()], vec![0.0; rho.len()]);
             par::fill2(&mut sigma, &mut slope, |start, sigma, slope| {
@@ -46,6 +49,14 @@ impl Scales {
     }
 }
 
+impl Scales {
+    /// σ and dσ/dρ of `rho` from candle's operations, on any device.
+    pub(crate) fn composed(rho: &Tensor) -> candle_core::Result<Self> {
+        let rho = rho.detach();
+        Ok(Self { sigma: crate::composed::softplus(&rho)?, slope: crate::composed::sigmoid(&rho)? })
+    }
+}
+
 /// w = μ + softplus(ρ) ⊙ ε for noise `eps` of μ's shape, differentiable in μ and ρ; `scales` are
 /// those of `rho`.
 ///
@@ -53,6 +64,9 @@ impl Scales {
 /// Tensors that are not f32 on the CPU, or shapes that differ.
 pub(crate) fn draw(mu: &Tensor, rho: &Tensor, scales: &Scales, eps: Vec<f32>) -> candle_core::Result<Tensor> {
     let eps = Tensor::from_vec(eps, mu.shape(), mu.device())?;
+    if !mu.device().is_cpu() {
+        return crate::composed::draw(mu, rho, &eps);
+    }
     mu.contiguous()?.apply_op2(&rho.contiguous()?, Draw { eps, scales: scales.clone() })
 }
 
@@ -121,6 +135,9 @@ impl CustomOp2 for Draw {
 /// # Errors
 /// A tensor that is not f32 on the CPU.
 pub(crate) fn variance(rho: &Tensor, scales: &Scales) -> candle_core::Result<Tensor> {
+    if !rho.device().is_cpu() {
+        return crate::composed::variance(rho);
+    }
     rho.contiguous()?.apply_op1(Variance { scales: scales.clone() })
 }
 
@@ -181,6 +198,9 @@ pub(crate) fn kl(
         if t.shape() != mu.shape() {
             bail!("kl: shapes {:?} and {:?} differ", mu.shape(), t.shape());
         }
+    }
+    if !mu.device().is_cpu() {
+        return crate::composed::kl(mu, &crate::composed::softplus(rho)?, prior_mu, prior_sigma);
     }
     let op = KlRho {
         scales: scales.clone(),

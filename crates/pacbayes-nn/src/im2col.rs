@@ -179,6 +179,9 @@ pub(crate) fn conv2d_activated(
     b: &Tensor,
     activation: Option<Activation>,
 ) -> candle_core::Result<Tensor> {
+    if !x.device().is_cpu() {
+        return crate::composed::conv2d(x, w, b, activation);
+    }
     let (batch, _, h, wd) = x.dims4()?;
     let per_example = w.rank() == 5;
     let dims = w.dims();

@@ -98,6 +98,9 @@ pub fn kl_tensor(
             bail!("kl: shapes {:?} and {:?} differ", mu_q.shape(), t.shape());
         }
     }
+    if !mu_q.device().is_cpu() {
+        return crate::composed::kl(mu_q, sigma_q, mu_p, sigma_p);
+    }
     let op = Kl { mu_p: mu_p.contiguous()?, sigma_p: sigma_p.contiguous()? };
     mu_q.contiguous()?.apply_op2(&sigma_q.contiguous()?, op)
 }

@@ -61,7 +61,9 @@
 mod activation;
 mod architecture;
 mod checkpoint;
+mod composed;
 mod conv;
+mod device;
 mod error;
 mod fastmath;
 mod fused;
@@ -83,6 +85,7 @@ mod update;
 mod weights;
 
 pub use architecture::{Architecture, LayerSpec, Stage};
+pub use device::device;
 pub use error::{Error, Result};
 pub use gaussian_conv::GaussianConv2d;
 pub use gaussian_linear::GaussianLinear;

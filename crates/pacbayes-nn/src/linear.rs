@@ -25,6 +25,9 @@ pub(crate) fn affine(x: &Tensor, w: &Tensor, b: &Tensor) -> candle_core::Result<
     if inputs != w_inputs || b.dims() != [outputs] {
         bail!("linear: input of {inputs} columns, weight {:?}, bias {:?}", w.dims(), b.dims());
     }
+    if !x.device().is_cpu() {
+        return crate::composed::affine(x, w, b);
+    }
     x.apply_op3(w, &b.contiguous()?, Affine { input_grad: x.track_op() })
 }
 

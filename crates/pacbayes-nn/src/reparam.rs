@@ -25,6 +25,9 @@ pub(crate) fn local_sample(mean: &Tensor, var: &Tensor, eps: Vec<f32>) -> candle
         );
     }
     let eps = Tensor::from_vec(eps, mean.shape(), mean.device())?;
+    if !mean.device().is_cpu() {
+        return crate::composed::local_sample(mean, var, &eps);
+    }
     mean.contiguous()?.apply_op2(&var.contiguous()?, LocalSample { eps })
 }
 

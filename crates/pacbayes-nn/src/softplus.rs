@@ -71,6 +71,9 @@ pub(crate) fn f32_pair<'a>(
 /// # Errors
 /// If `rho` is not an f32 tensor on the CPU.
 pub fn softplus_tensor(rho: &Tensor) -> candle_core::Result<Tensor> {
+    if !rho.device().is_cpu() {
+        return crate::composed::softplus(rho);
+    }
     rho.contiguous()?.apply_op1(Softplus)
 }
 
