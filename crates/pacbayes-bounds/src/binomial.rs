@@ -140,7 +140,7 @@ mod tests {
 
     #[test]
     fn zero_errors_match_the_closed_form_from_above() {
-        for (n, delta) in [(1u64, 0.5), (10, 0.05), (1_000, 0.01), (100_000, 1e-9)] {
+        for (n, delta) in [(1u64, 0.5f64), (10, 0.05), (1_000, 0.01), (100_000, 1e-9)] {
             let exact = -(delta.ln() / n as f64).exp_m1();
             let p = binomial_tail_upper(0, n, delta).unwrap();
             assert!(p >= exact && p - exact <= 1e-12 * exact, "n = {n}: {p} vs {exact}");
