@@ -47,6 +47,7 @@ mod estimate;
 mod gibbs;
 mod loss;
 mod record;
+mod selection;
 mod settings;
 mod table;
 mod test_error;
@@ -59,6 +60,7 @@ pub use loss::{LossSums, bounded_cross_entropy, loss_sums, predicted};
 pub use record::{
     CertificateRecord, FORMAT, PriorSummary, ProtocolRecord, RunContext, Seeds, WallTimes, certify,
 };
+pub use selection::{configurations_charge, delta_mc_per_configuration};
 pub use settings::{CertifySettings, CheckedSettings, DEFAULT_FAST_DRAWS, Protocol};
 pub use table::{COLUMNS, TableRow, TightnessTable};
 pub use test_error::{ENSEMBLE_RULE, TestErrors, test_errors};

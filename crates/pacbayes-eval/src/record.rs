@@ -8,7 +8,8 @@ use pacbayes_nn::{Network, Noise};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    CertifySettings, CheckedSettings, Error, Observer, Protocol, Result, TestErrors, estimate, test_errors,
+    CertifySettings, CheckedSettings, Error, Observer, Protocol, Result, TestErrors, configurations_charge,
+    delta_mc_per_configuration, estimate, test_errors,
 };
 
 /// The format tag of `certificate.json`; [`CertificateRecord::verify`] rejects any other.
@@ -145,6 +146,8 @@ pub struct RunContext {
 }
 
 /// The kl certificate for an estimate $\hat e$ from `mc_samples` draws.
+///
+/// The Monte Carlo term is paid at δ′/K for a run chosen among K configurations.
 fn kl_certificate(
     emp_risk: f64,
     kl: f64,
@@ -154,15 +157,17 @@ fn kl_certificate(
     ledger: &Ledger,
 ) -> Result<Certificate> {
     let inputs = BoundInputs::new(emp_risk, kl, n, s.delta)?;
-    let mc = McTerm::new(mc_samples, s.delta_mc)?;
+    let mc = McTerm::new(mc_samples, delta_mc_per_configuration(s.delta_mc, s.configurations))?;
     Ok(Certificate::compute(&inputs, Some(mc), &BoundKind::Kl, ledger)?)
 }
 
 /// Certifies `network` (Q, with its prior P inside) on `bound`, reports its test errors on `test`,
 /// and records everything.
 ///
-/// The ledger holds the prior's charges (from `context.prior`) followed by `extra` (choices made on
-/// S_bound after the prior, for example among posterior checkpoints). The empirical risk is
+/// The ledger holds the prior's charges (from `context.prior`), then ln K for a run chosen among
+/// K = `settings.configurations` configurations ([`crate::configurations_charge`]; the Monte Carlo
+/// term is then paid at δ′/K as well), then `extra` (other choices made on S_bound after the prior,
+/// for example among posterior checkpoints). The empirical risk is
 /// estimated by the protocol of `settings` (see [`crate::estimate`]); the same draws serve both
 /// losses, and each certificate holds with probability at least $1 - \delta - \delta'$.
 ///
@@ -195,7 +200,9 @@ pub fn certify(
     let (mut bound_noise, mut test_noise) = (root.fork(), root.fork());
     let risk = estimate(network, bound, settings, &mut bound_noise, observer)?;
     let tests = test_errors(network, test, settings, &mut test_noise, observer)?;
-    let ledger: Ledger = context.prior.charges.iter().chain(extra.charges()).cloned().collect();
+    let configurations = configurations_charge(s.configurations)?;
+    let ledger: Ledger =
+        context.prior.charges.iter().chain(&configurations).chain(extra.charges()).cloned().collect();
     // Rounding can leave the KL of a posterior at its prior a hair below 0 (the true value is ≥ 0);
     // anything more negative is an error that BoundInputs reports.
     let raw_kl = network.kl_value()?;
