@@ -45,6 +45,7 @@
 mod error;
 mod estimate;
 mod gibbs;
+mod heldout;
 mod loss;
 mod record;
 mod selection;
@@ -56,6 +57,7 @@ mod verify;
 pub use error::{Error, Result};
 pub use estimate::{Observer, RiskEstimate, estimate, estimate_classic, estimate_fast};
 pub use gibbs::{GibbsSampler, Stem};
+pub use heldout::{HeldoutRecord, prior_mean_errors};
 pub use loss::{LossSums, bounded_cross_entropy, loss_sums, predicted};
 pub use record::{
     CertificateRecord, FORMAT, PriorSummary, ProtocolRecord, RunContext, Seeds, WallTimes, certify,

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use pacbayes_bounds::Certificate;
 
 use crate::{
-    CertificateRecord, Error, FORMAT, Protocol, Result, configurations_charge, delta_mc_per_configuration,
+    CertificateRecord, Error, FORMAT, HeldoutRecord, Protocol, Result, configurations_charge,
+    delta_mc_per_configuration,
 };
 
 /// Relative closeness for recorded f64 values that were computed by the same formula.
@@ -113,6 +114,17 @@ impl CertificateRecord {
             check_unit(field, x)?;
         }
         check_close("gap", self.gap, self.zero_one.bound - t.stochastic)?;
+        if let Some(h) = &self.heldout {
+            if h.n != self.n_bound || h.errors > h.n {
+                return reject(
+                    "heldout.n",
+                    format!("{} errors of {} examples, n_bound = {}", h.errors, h.n, self.n_bound),
+                );
+            }
+            let expected = HeldoutRecord::new(h.errors, h.n, s.delta, self.zero_one.union_cost_nats)?;
+            check_close("heldout.delta", h.delta, expected.delta)?;
+            check_close("heldout.bound", h.bound, expected.bound)?;
+        }
         let w = &self.wall_seconds;
         let stages = [w.prior.unwrap_or(0.0), w.posterior.unwrap_or(0.0)];
         if ![w.emp_risk, w.test, w.total].iter().chain(&stages).all(|x| x.is_finite() && *x >= 0.0) {
