@@ -24,6 +24,7 @@
 #[doc = include_str!("../../../README.md")]
 struct ReadmeExamples;
 
+mod binomial;
 mod bound;
 mod certificate;
 mod check;
@@ -35,6 +36,7 @@ mod kl;
 mod mc;
 mod union;
 
+pub use binomial::{binomial_ln_cdf, binomial_tail_upper};
 pub use bound::{
     BoundKind, Grid, RiskBound, catoni_bound, kl_bound, lambda_bound, mcallester_bound, quad_bound,
 };

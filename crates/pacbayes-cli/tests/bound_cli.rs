@@ -203,3 +203,16 @@ fn bad_input_is_one_line_and_status_2() {
         &["--mc-samples"],
     );
 }
+
+#[test]
+fn heldout_prints_the_test_set_bound() {
+    let out = pacbayes(&["bound", "heldout", "--errors", "543", "--n", "29997", "--delta", "0.025"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let p: f64 = stdout(&out).trim().parse().expect("one decimal number");
+    // 0.019674716134551413 is the exact value rounded up (tests/reference/binomial.csv of
+    // pacbayes-bounds, made by make_binomial.py with mpmath).
+    assert!((0.019_674_716_134_551_413..0.019_674_716_2).contains(&p), "{p}");
+    assert_usage_error(&["bound", "heldout", "--errors", "8", "--n", "7", "--delta", "0.05"], &["--errors"]);
+    assert_usage_error(&["bound", "heldout", "--errors", "1", "--n", "0", "--delta", "0.05"], &["--n"]);
+    assert_usage_error(&["bound", "heldout", "--errors", "1", "--n", "7", "--delta", "1.5"], &["--delta"]);
+}

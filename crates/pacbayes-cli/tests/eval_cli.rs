@@ -111,6 +111,9 @@ fn certify_verify_and_report() {
         .collect();
     assert_eq!(paid.len(), 1, "{charges:?}");
     assert!((paid[0] - 6f64.ln()).abs() < 1e-12);
+    // ... and so is δ′/6 in the Monte Carlo term.
+    let delta_mc = free_cert["zero_one"]["delta_mc"].as_f64().unwrap();
+    assert!((delta_mc - 0.01 / 6.0).abs() < 1e-18, "{delta_mc}");
 
     let verified = ok(&pacbayes(&["verify", cert_path.to_str().unwrap()]));
     assert!(verified.starts_with("ok: risk ≤ "), "{verified}");

@@ -67,7 +67,7 @@ pub(crate) fn batch_tensor(batch: &Batch, network: &Network) -> Result<Tensor> {
     Ok(Tensor::from_vec(batch.features.clone(), (batch.len(), width), network.device())?)
 }
 
-fn bound_batches(
+pub(crate) fn bound_batches(
     network: &Network,
     bound: BoundSet<'_>,
     batch_size: usize,

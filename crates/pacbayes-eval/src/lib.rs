@@ -45,8 +45,10 @@
 mod error;
 mod estimate;
 mod gibbs;
+mod heldout;
 mod loss;
 mod record;
+mod selection;
 mod settings;
 mod table;
 mod test_error;
@@ -55,10 +57,12 @@ mod verify;
 pub use error::{Error, Result};
 pub use estimate::{Observer, RiskEstimate, estimate, estimate_classic, estimate_fast};
 pub use gibbs::{GibbsSampler, Stem};
+pub use heldout::{HeldoutRecord, prior_mean_errors};
 pub use loss::{LossSums, bounded_cross_entropy, loss_sums, predicted};
 pub use record::{
     CertificateRecord, FORMAT, PriorSummary, ProtocolRecord, RunContext, Seeds, WallTimes, certify,
 };
+pub use selection::{configurations_charge, delta_mc_per_configuration};
 pub use settings::{CertifySettings, CheckedSettings, DEFAULT_FAST_DRAWS, Protocol};
 pub use table::{COLUMNS, TableRow, TightnessTable};
 pub use test_error::{ENSEMBLE_RULE, TestErrors, test_errors};

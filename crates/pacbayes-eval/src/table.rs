@@ -11,7 +11,7 @@ use polars::prelude::{Column, CsvWriter, DataFrame, ParquetWriter, SerWriter};
 use crate::{CertificateRecord, Error, Result};
 
 /// The column names, in order.
-pub const COLUMNS: [&str; 14] = [
+pub const COLUMNS: [&str; 16] = [
     "run",
     "dataset",
     "architecture",
@@ -26,10 +26,12 @@ pub const COLUMNS: [&str; 14] = [
     "bound",
     "gap",
     "wall_seconds",
+    "heldout_bound",
+    "advantage",
 ];
 
 /// Decimals printed for each numeric column after the five text columns.
-const DECIMALS: [usize; 9] = [4, 0, 4, 4, 4, 4, 4, 4, 1];
+const DECIMALS: [usize; 11] = [4, 0, 4, 4, 4, 4, 4, 4, 1, 4, 4];
 
 fn round(x: f64, decimals: i32) -> f64 {
     let scale = 10f64.powi(decimals);
@@ -45,8 +47,10 @@ pub struct TableRow {
     pub prior_fraction: f64,
     /// n = |S_bound|.
     pub n_bound: u64,
-    /// Numeric columns: KL/n, stochastic test error, mean test error, ê, bound, gap, seconds.
-    pub numbers: [f64; 7],
+    /// Numeric columns: KL/n, stochastic test error, mean test error, ê, bound, gap, seconds, and
+    /// the held-out baseline's bound and its excess over the bound (`advantage`, positive when
+    /// PAC-Bayes is tighter; both NaN for a record without a held-out baseline).
+    pub numbers: [f64; 9],
 }
 
 impl TableRow {
@@ -70,6 +74,8 @@ impl TableRow {
                 round(r.zero_one.bound, 4),
                 round(r.gap, 4),
                 round(r.wall_seconds.run(), 1),
+                r.heldout.as_ref().map_or(f64::NAN, |h| round(h.bound, 4)),
+                r.heldout.as_ref().map_or(f64::NAN, |h| round(h.bound - r.zero_one.bound, 4)),
             ],
         }
     }
@@ -119,7 +125,7 @@ impl TightnessTable {
             self.rows.iter().map(|r| r.prior_fraction).collect::<Vec<_>>(),
         ));
         columns.push(Column::new(COLUMNS[6].into(), self.rows.iter().map(|r| r.n_bound).collect::<Vec<_>>()));
-        for i in 0..7 {
+        for i in 0..9 {
             let values: Vec<f64> = self.rows.iter().map(|r| r.numbers[i]).collect();
             columns.push(Column::new(COLUMNS[7 + i].into(), values));
         }

@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 
 use pacbayes_bounds::Certificate;
 
-use crate::{CertificateRecord, Error, FORMAT, Protocol, Result};
+use crate::{
+    CertificateRecord, Error, FORMAT, HeldoutRecord, Protocol, Result, configurations_charge,
+    delta_mc_per_configuration,
+};
 
 /// Relative closeness for recorded f64 values that were computed by the same formula.
 fn close(a: f64, b: f64) -> bool {
@@ -31,8 +34,9 @@ fn check_unit(field: &str, x: f64) -> Result<()> {
 impl CertificateRecord {
     /// Recomputes both certificates from their recorded inputs ([`Certificate::verify`]) and checks
     /// that the record is consistent: the format, n against the split manifest, δ and δ′ against
-    /// the settings, the Monte Carlo sample count against the protocol (k·n or m), the charges
-    /// against the prior's and their sum, KL/n, the test errors and the gap.
+    /// the settings (δ′/K for a run chosen among K configurations), the Monte Carlo sample count
+    /// against the protocol (k·n or m), the charges against the prior's and their sum, the ln K
+    /// charge of the configurations, KL/n, the test errors and the gap.
     ///
     /// # Errors
     /// [`Error::Rejected`] naming the first field that does not check.
@@ -83,8 +87,20 @@ impl CertificateRecord {
         if !self.charges.starts_with(&self.prior.charges) {
             return reject("charges", "the prior's charges are not all paid");
         }
+        if let Some(charge) = configurations_charge(s.configurations)? {
+            if !self.charges[self.prior.charges.len()..].contains(&charge) {
+                return reject(
+                    "charges",
+                    format!(
+                        "settings.configurations = {} but no charge of ln {} = {} nats for that choice",
+                        s.configurations, s.configurations, charge.cost_nats
+                    ),
+                );
+            }
+        }
+        let delta_mc = delta_mc_per_configuration(s.delta_mc, s.configurations);
         for (name, cert) in [("zero_one", &self.zero_one), ("cross_entropy", &self.cross_entropy)] {
-            self.check_certificate(name, cert, s.delta, s.delta_mc)?;
+            self.check_certificate(name, cert, s.delta, delta_mc)?;
         }
         check_close("p_min", self.p_min, s.p_min)?;
         check_close("kl_over_n", self.kl_over_n, self.kl / self.n_bound as f64)?;
@@ -98,6 +114,17 @@ impl CertificateRecord {
             check_unit(field, x)?;
         }
         check_close("gap", self.gap, self.zero_one.bound - t.stochastic)?;
+        if let Some(h) = &self.heldout {
+            if h.n != self.n_bound || h.errors > h.n {
+                return reject(
+                    "heldout.n",
+                    format!("{} errors of {} examples, n_bound = {}", h.errors, h.n, self.n_bound),
+                );
+            }
+            let expected = HeldoutRecord::new(h.errors, h.n, s.delta, self.zero_one.union_cost_nats)?;
+            check_close("heldout.delta", h.delta, expected.delta)?;
+            check_close("heldout.bound", h.bound, expected.bound)?;
+        }
         let w = &self.wall_seconds;
         let stages = [w.prior.unwrap_or(0.0), w.posterior.unwrap_or(0.0)];
         if ![w.emp_risk, w.test, w.total].iter().chain(&stages).all(|x| x.is_finite() && *x >= 0.0) {

@@ -3,7 +3,8 @@
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use pacbayes_bounds::{
-    BoundInputs, BoundKind, Certificate, Charge, Ledger, McTerm, kl_inv_lower, kl_inv_upper,
+    BoundInputs, BoundKind, Certificate, Charge, Ledger, McTerm, binomial_tail_upper, kl_inv_lower,
+    kl_inv_upper,
 };
 
 use crate::args;
@@ -14,6 +15,22 @@ pub(crate) enum BoundCommand {
     KlInv(KlInvArgs),
     /// Prints a certificate from the empirical risk, the KL, n = |S_bound| and δ.
     Certify(CertifyArgs),
+    /// Prints the test-set (Clopper–Pearson) bound of one classifier: the largest p with
+    /// P[Bin(N, p) ≤ K] ≥ D.
+    Heldout(HeldoutArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct HeldoutArgs {
+    /// K, the errors made on the held-out examples.
+    #[arg(long)]
+    errors: u64,
+    /// N, the number of held-out examples (none of them used to choose the classifier).
+    #[arg(long, value_parser = args::positive_count)]
+    n: u64,
+    /// Confidence parameter δ.
+    #[arg(long, value_parser = args::open_unit, allow_negative_numbers = true)]
+    delta: f64,
 }
 
 #[derive(Debug, Args)]
@@ -68,6 +85,16 @@ pub(crate) fn run(cmd: BoundCommand) -> Result<()> {
         BoundCommand::KlInv(a) => {
             let p = if a.lower { kl_inv_lower(a.q, a.c)? } else { kl_inv_upper(a.q, a.c)? };
             println!("{p}");
+        }
+        BoundCommand::Heldout(a) => {
+            if a.errors > a.n {
+                return Err(crate::exit::UsageError(format!(
+                    "--errors {} exceeds --n {}: expected at most N errors",
+                    a.errors, a.n
+                ))
+                .into());
+            }
+            println!("{}", binomial_tail_upper(a.errors, a.n, a.delta)?);
         }
         BoundCommand::Certify(a) => {
             let cert = certify(&a)?;

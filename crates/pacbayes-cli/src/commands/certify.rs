@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use pacbayes_bounds::{Charge, Ledger};
+use pacbayes_bounds::Ledger;
 use pacbayes_eval::{CertifySettings, Observer, PriorSummary, Protocol, RunContext};
 use pacbayes_nn::Network;
 use serde::{Deserialize, Serialize};
@@ -55,8 +55,8 @@ pub(crate) struct CertifyArgs {
     /// Seed of every weight draw [default: 0].
     #[arg(long)]
     seed: Option<u64>,
-    /// K, the configurations this run was chosen among by their certificates; ln K is paid
-    /// [default: 1].
+    /// K, the configurations this run was chosen among by their certificates; ln K is paid in the
+    /// KL term and δ′/K in the Monte Carlo term [default: 1].
     #[arg(long, value_parser = crate::args::positive_count)]
     configurations: Option<u64>,
 }
@@ -156,14 +156,8 @@ pub(crate) fn certify_run(config: &CertifyConfig, run_dir: &Path) -> Result<Stri
             .progress_chars("=> "),
     );
     let bar = Bar(bar);
-    let mut choices = Ledger::new();
-    let configurations = settings.settings().configurations;
-    if configurations > 1 {
-        choices.pay(Charge::choice(
-            format!("this run chosen among {configurations} configurations by their certificates"),
-            configurations,
-        )?);
-    }
+    // ln K and δ′/K for `configurations` = K are paid inside pacbayes_eval::certify.
+    let choices = Ledger::new();
     let certificate =
         pacbayes_eval::certify(&network, run.split.bound(), &run.test, &settings, &choices, context, &bar)?;
     bar.0.finish_and_clear();
