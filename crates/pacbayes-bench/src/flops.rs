@@ -27,8 +27,8 @@ pub fn macs_per_layer(architecture: Architecture) -> Vec<u64> {
     for stage in architecture.stages() {
         match stage.layer {
             LayerSpec::Linear { inputs, outputs } => macs.push((inputs * outputs) as u64),
-            LayerSpec::Conv2d { in_channels, out_channels, kernel } => {
-                (height, width) = (height + 1 - kernel, width + 1 - kernel);
+            LayerSpec::Conv2d { in_channels, out_channels, kernel, padding } => {
+                (height, width) = (height + 2 * padding + 1 - kernel, width + 2 * padding + 1 - kernel);
                 macs.push((height * width * out_channels * in_channels * kernel * kernel) as u64);
             }
         }

@@ -12,6 +12,14 @@ pub enum Location {
     Line(usize),
     /// A row of a Parquet file, counting from 1.
     Row(usize),
+    /// A record of a file of fixed-size records, counting from 0, and the byte offset where it
+    /// begins.
+    Record {
+        /// The record's index.
+        index: usize,
+        /// Its first byte.
+        byte: u64,
+    },
 }
 
 impl fmt::Display for Location {
@@ -20,6 +28,7 @@ impl fmt::Display for Location {
             Location::Byte(offset) => write!(f, "byte offset {offset}"),
             Location::Line(line) => write!(f, "line {line}"),
             Location::Row(row) => write!(f, "row {row}"),
+            Location::Record { index, byte } => write!(f, "record {index} (byte offset {byte})"),
         }
     }
 }
@@ -32,6 +41,31 @@ pub enum Error {
     MissingFile {
         /// The file looked for.
         path: PathBuf,
+    },
+    /// A folder that holds none of the files of a dataset.
+    #[error("{}: the folder holds none of the {dataset} files (expected {expected})", path.display())]
+    EmptyFolder {
+        /// The folder.
+        path: PathBuf,
+        /// The dataset looked for.
+        dataset: &'static str,
+        /// The file names expected there.
+        expected: &'static str,
+    },
+    /// A file of fixed-size records whose length is not a whole number of records.
+    #[error(
+        "{}: {len} bytes is not a whole number of {record_len}-byte records: the last record, from {at}, is cut short",
+        path.display()
+    )]
+    PartialRecord {
+        /// The file.
+        path: PathBuf,
+        /// Its length in bytes.
+        len: u64,
+        /// The length of one record.
+        record_len: u64,
+        /// Where the incomplete record begins.
+        at: Location,
     },
     /// A file that exists but could not be read.
     #[error("{}: cannot read", path.display())]

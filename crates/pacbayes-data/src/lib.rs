@@ -24,12 +24,16 @@
 //! ```
 //!
 //! Sources: [`mnist`] and [`binary_mnist`] (vendored in `data/mnist`, overridable with
-//! `$PACBAYES_MNIST_DIR`), any IDX directory ([`load_idx_dir`]), CSV and Parquet tables
+//! `$PACBAYES_MNIST_DIR`), [`fashion_mnist`] (vendored in `data/fashion-mnist`), CIFAR-10 from
+//! the user's binary files ([`cifar10_from`]), any IDX directory ([`load_idx_dir`]), CSV and Parquet tables
 //! ([`load_csv`], [`load_parquet`]), and [`LinearTeacher`], synthetic data whose true risk is known
 //! exactly. Every bad input is an [`Error`] that names the file and what was wrong.
 
+mod channel_norm;
+mod cifar10;
 mod dataset;
 mod error;
+mod fashion_mnist;
 mod idx;
 mod manifest;
 mod mnist;
@@ -40,8 +44,17 @@ mod standardize;
 mod synthetic;
 mod tabular;
 
+pub use channel_norm::ChannelNormalizer;
+pub use cifar10::{
+    CIFAR10_CLASSES, CIFAR10_DIR_VAR, CIFAR10_RECORD_LEN, CIFAR10_SHAPE, CIFAR10_TEST_FILE,
+    CIFAR10_TRAIN_FILES, cifar10_dir_from_env, cifar10_from, write_cifar10_batch,
+};
 pub use dataset::{Dataset, TrainTest};
 pub use error::{Error, Location, Result};
+pub use fashion_mnist::{
+    FASHION_MNIST_CLASSES, FASHION_MNIST_DIR_VAR, default_fashion_mnist_dir, fashion_mnist,
+    fashion_mnist_from,
+};
 pub use idx::{IdxArray, decode_idx, encode_idx, read_idx};
 pub use manifest::{SplitManifest, check_disjoint, indices_sha256};
 pub use mnist::{

@@ -70,12 +70,12 @@ pub fn load_idx_dir(dir: &Path, n_classes: Option<u32>) -> Result<TrainTest> {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Checksums {
+pub(crate) enum Checksums {
     Required,
     IfPresent,
 }
 
-fn load_dir(dir: &Path, name: &str, n_classes: Option<u32>, mode: Checksums) -> Result<TrainTest> {
+pub(crate) fn load_dir(dir: &Path, name: &str, n_classes: Option<u32>, mode: Checksums) -> Result<TrainTest> {
     let sums_path = dir.join(SUMS_FILE);
     let sums = match (std::fs::read_to_string(&sums_path), mode) {
         (Ok(text), _) => Some(parse_sums(&text)),

@@ -114,6 +114,7 @@ impl GibbsSampler {
             if matches!(stage.layer, LayerSpec::Linear { .. }) && h.rank() > 2 {
                 h = h.flatten_from(1)?;
             }
+            h = stage.layer.pad_input(&h)?;
             h = match (layer, stem) {
                 (Prepared::Linear { .. }, Some(stem)) if i == 0 => {
                     let eps = noise.normal_tensor(stem.mean.shape(), stem.mean.device())?;

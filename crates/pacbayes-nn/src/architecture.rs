@@ -6,7 +6,7 @@ use std::str::FromStr;
 use crate::{Error, Result};
 
 /// The names [`Architecture::from_str`] accepts, in words (used in error messages).
-const ACCEPTED: &str = "fcn, cnn, fcn-binary (or mlp600), linear-{inputs}-{classes}";
+const ACCEPTED: &str = "fcn, cnn, fcn-binary (or mlp600), cnn9, cnn13, cnn15, linear-{inputs}-{classes}";
 
 /// A network architecture. Every layer is Gaussian; the number of Gaussian layers fixes the
 /// parameter names `layers.{i}.weight` and `layers.{i}.bias`, i = 0, 1, ...
@@ -29,6 +29,16 @@ pub enum Architecture {
     /// One hidden layer of 600 ReLU units and 2 outputs, for binary MNIST as in Dziugaite & Roy
     /// (`fcn-binary`, also `mlp600`).
     FcnBinary,
+    /// The 9-layer CIFAR-10 CNN of Pérez-Ortiz et al. (2021) for 3×32×32 inputs (`cnn9`): six 3×3
+    /// convolutions with padding 1 (3→32→64, pool, →128→128, pool, →256→256, pool), then fully
+    /// connected 4096→1024→512→10, ReLU after every layer but the last.
+    Cnn9,
+    /// Their 13-layer CIFAR-10 CNN (`cnn13`): ten 3×3 convolutions with padding 1 (3→32→64, pool,
+    /// →128→128, pool, →256→256→256, pool, →512→512→512, pool), then 2048→1024→512→10.
+    Cnn13,
+    /// Their 15-layer CIFAR-10 CNN (`cnn15`): twelve 3×3 convolutions with padding 1 (3→32→64, pool,
+    /// →128→128, pool, →256→256→256→256, pool, →512→512→512→512, pool), then 2048→1024→512→10.
+    Cnn15,
     /// A linear (multinomial logistic) model `inputs → classes` for tabular data
     /// (`linear-{inputs}-{classes}`).
     Linear {
@@ -49,7 +59,8 @@ pub enum LayerSpec {
         /// Output features.
         outputs: usize,
     },
-    /// A 2-d convolution, stride 1, no padding; weight shape (out, in, k, k), bias (out).
+    /// A 2-d convolution, stride 1, with `padding` zeros added on each side of the input;
+    /// weight shape (out, in, k, k), bias (out).
     Conv2d {
         /// Input channels.
         in_channels: usize,
@@ -57,6 +68,8 @@ pub enum LayerSpec {
         out_channels: usize,
         /// Side of the square kernel.
         kernel: usize,
+        /// Zeros added on each of the four sides of the input (0: none, `kernel / 2`: "same").
+        padding: usize,
     },
 }
 
@@ -65,7 +78,7 @@ impl LayerSpec {
     pub fn param_shapes(&self) -> [Vec<usize>; 2] {
         match *self {
             LayerSpec::Linear { inputs, outputs } => [vec![outputs, inputs], vec![outputs]],
-            LayerSpec::Conv2d { in_channels, out_channels, kernel } => {
+            LayerSpec::Conv2d { in_channels, out_channels, kernel, .. } => {
                 [vec![out_channels, in_channels, kernel, kernel], vec![out_channels]]
             }
         }
@@ -107,6 +120,45 @@ fn linear(inputs: usize, outputs: usize) -> LayerSpec {
     LayerSpec::Linear { inputs, outputs }
 }
 
+impl LayerSpec {
+    /// The input of this layer padded as it asks: `x` itself unless it is a convolution with
+    /// padding, else `x` (batch, channels, h, w) with `padding` zeros on each side of h and w.
+    ///
+    /// # Errors
+    /// A candle failure (an input that is not of rank 4 for a padded convolution).
+    pub fn pad_input(&self, x: &candle_core::Tensor) -> candle_core::Result<candle_core::Tensor> {
+        match *self {
+            LayerSpec::Conv2d { padding, .. } if padding > 0 => {
+                x.pad_with_zeros(2, padding, padding)?.pad_with_zeros(3, padding, padding)
+            }
+            _ => Ok(x.clone()),
+        }
+    }
+}
+
+/// The stages of the CIFAR-10 CNNs of Pérez-Ortiz et al. (2021): 3×3 convolutions with padding 1
+/// of the output channels of each block (max-pooling 2 after the last convolution of a block), then
+/// three fully connected layers `hidden → 1024 → 512 → 10`. Dropout (when asked) follows every
+/// layer but the last, as in their reference networks.
+fn cifar_cnn(blocks: &[&[usize]]) -> Vec<Stage> {
+    let mut stages = Vec::new();
+    let mut channels = 3;
+    let mut side = 32;
+    for block in blocks {
+        for (j, &out) in block.iter().enumerate() {
+            let layer = LayerSpec::Conv2d { in_channels: channels, out_channels: out, kernel: 3, padding: 1 };
+            let max_pool = (j + 1 == block.len()).then_some(2);
+            stages.push(Stage { layer, relu: true, max_pool, dropout: true });
+            channels = out;
+        }
+        side /= 2;
+    }
+    stages.push(Stage::hidden(linear(channels * side * side, 1024)));
+    stages.push(Stage::hidden(linear(1024, 512)));
+    stages.push(Stage::output(linear(512, 10)));
+    stages
+}
+
 impl Architecture {
     /// The stages, in order.
     pub fn stages(&self) -> Vec<Stage> {
@@ -119,13 +171,13 @@ impl Architecture {
             ],
             Architecture::Cnn => vec![
                 Stage {
-                    layer: LayerSpec::Conv2d { in_channels: 1, out_channels: 32, kernel: 3 },
+                    layer: LayerSpec::Conv2d { in_channels: 1, out_channels: 32, kernel: 3, padding: 0 },
                     relu: true,
                     max_pool: None,
                     dropout: false,
                 },
                 Stage {
-                    layer: LayerSpec::Conv2d { in_channels: 32, out_channels: 64, kernel: 3 },
+                    layer: LayerSpec::Conv2d { in_channels: 32, out_channels: 64, kernel: 3, padding: 0 },
                     relu: true,
                     max_pool: Some(2),
                     dropout: true,
@@ -134,6 +186,11 @@ impl Architecture {
                 Stage::output(linear(128, 10)),
             ],
             Architecture::FcnBinary => vec![Stage::hidden(linear(784, 600)), Stage::output(linear(600, 2))],
+            Architecture::Cnn9 => cifar_cnn(&[&[32, 64], &[128, 128], &[256, 256]]),
+            Architecture::Cnn13 => cifar_cnn(&[&[32, 64], &[128, 128], &[256, 256, 256], &[512, 512, 512]]),
+            Architecture::Cnn15 => {
+                cifar_cnn(&[&[32, 64], &[128, 128], &[256, 256, 256, 256], &[512, 512, 512, 512]])
+            }
             Architecture::Linear { inputs, classes } => vec![Stage::output(linear(inputs, classes))],
         }
     }
@@ -141,20 +198,25 @@ impl Architecture {
     /// The fixed affine map `x ↦ (x − shift) / scale` applied to every input before the first layer:
     /// for the MNIST architectures the published pixel mean and standard deviation of MNIST
     /// (0.1307, 0.3081), as in the reference code's input normalization; none for the linear model.
-    /// The constants do not depend on any sample, so they cost nothing in a bound.
+    /// The constants do not depend on any sample, so they cost nothing in a bound. None for the
+    /// CIFAR-10 CNNs either: their per-channel normalization is fitted on the prior side of the
+    /// split and applied to the data before it reaches the network.
     pub fn input_normalization(&self) -> Option<(f32, f32)> {
         match *self {
             Architecture::Fcn | Architecture::Cnn | Architecture::FcnBinary => Some((0.1307, 0.3081)),
-            Architecture::Linear { .. } => None,
+            Architecture::Linear { .. } | Architecture::Cnn9 | Architecture::Cnn13 | Architecture::Cnn15 => {
+                None
+            }
         }
     }
 
     /// The shape of one example: `[784]` for the fully connected and linear models (a flat vector),
-    /// `[1, 28, 28]` for the CNN. Inputs of any shape with this many values per example are reshaped.
+    /// `[1, 28, 28]` for the CNN, `[3, 32, 32]` for the CIFAR-10 CNNs. Inputs of any shape with this many values per example are reshaped.
     pub fn example_shape(&self) -> Vec<usize> {
         match *self {
             Architecture::Fcn | Architecture::FcnBinary => vec![784],
             Architecture::Cnn => vec![1, 28, 28],
+            Architecture::Cnn9 | Architecture::Cnn13 | Architecture::Cnn15 => vec![3, 32, 32],
             Architecture::Linear { inputs, .. } => vec![inputs],
         }
     }
@@ -167,7 +229,11 @@ impl Architecture {
     /// The number of outputs (classes).
     pub fn classes(&self) -> usize {
         match *self {
-            Architecture::Fcn | Architecture::Cnn => 10,
+            Architecture::Fcn
+            | Architecture::Cnn
+            | Architecture::Cnn9
+            | Architecture::Cnn13
+            | Architecture::Cnn15 => 10,
             Architecture::FcnBinary => 2,
             Architecture::Linear { classes, .. } => classes,
         }
@@ -220,6 +286,9 @@ impl fmt::Display for Architecture {
             Architecture::Fcn => f.write_str("fcn"),
             Architecture::Cnn => f.write_str("cnn"),
             Architecture::FcnBinary => f.write_str("fcn-binary"),
+            Architecture::Cnn9 => f.write_str("cnn9"),
+            Architecture::Cnn13 => f.write_str("cnn13"),
+            Architecture::Cnn15 => f.write_str("cnn15"),
             Architecture::Linear { inputs, classes } => write!(f, "linear-{inputs}-{classes}"),
         }
     }
@@ -235,6 +304,9 @@ impl FromStr for Architecture {
             "fcn" => Ok(Architecture::Fcn),
             "cnn" => Ok(Architecture::Cnn),
             "fcn-binary" | "mlp600" => Ok(Architecture::FcnBinary),
+            "cnn9" => Ok(Architecture::Cnn9),
+            "cnn13" => Ok(Architecture::Cnn13),
+            "cnn15" => Ok(Architecture::Cnn15),
             other => {
                 let sizes = other.strip_prefix("linear-").ok_or_else(unknown)?;
                 let (inputs, classes) = sizes.split_once('-').ok_or_else(unknown)?;
@@ -259,6 +331,9 @@ mod tests {
             Architecture::Fcn,
             Architecture::Cnn,
             Architecture::FcnBinary,
+            Architecture::Cnn9,
+            Architecture::Cnn13,
+            Architecture::Cnn15,
             Architecture::Linear { inputs: 54, classes: 7 },
         ] {
             assert_eq!(arch.to_string().parse::<Architecture>()?, arch);
@@ -279,5 +354,39 @@ mod tests {
         assert_eq!(stages[2].layer, LayerSpec::Linear { inputs: 64 * 12 * 12, outputs: 128 });
         assert_eq!(Architecture::Cnn.params().len(), 8);
         assert_eq!(Architecture::Cnn.params()[2], ("layers.1.weight".to_string(), vec![64, 32, 3, 3]));
+    }
+
+    #[test]
+    fn cifar_cnns_have_the_published_layers() {
+        // Layer counts and the first fully connected layer's inputs of CNNet9l, CNNet13l and
+        // CNNet15l (Pérez-Ortiz et al., 2021, reference code `models.py`): 32 → 16 → 8 → 4 (→ 2).
+        for (arch, layers, convs, fc_inputs) in [
+            (Architecture::Cnn9, 9, 6, 256 * 4 * 4),
+            (Architecture::Cnn13, 13, 10, 512 * 2 * 2),
+            (Architecture::Cnn15, 15, 12, 512 * 2 * 2),
+        ] {
+            let stages = arch.stages();
+            assert_eq!(stages.len(), layers, "{arch}");
+            let n_conv = stages.iter().filter(|s| matches!(s.layer, LayerSpec::Conv2d { .. })).count();
+            assert_eq!(n_conv, convs, "{arch}");
+            assert_eq!(stages[convs].layer, LayerSpec::Linear { inputs: fc_inputs, outputs: 1024 }, "{arch}");
+            assert_eq!(
+                stages.iter().filter(|s| s.max_pool.is_some()).count(),
+                if layers == 9 { 3 } else { 4 }
+            );
+            assert_eq!(arch.params().len(), 2 * layers);
+            assert_eq!(arch.example_shape(), vec![3, 32, 32]);
+        }
+        assert_eq!(
+            Architecture::Cnn9.stages()[0].layer,
+            LayerSpec::Conv2d { in_channels: 3, out_channels: 32, kernel: 3, padding: 1 }
+        );
+        // Parameter count of CNNet9l, from its layer shapes: Σ (out·in·9 + out) + Σ (out·in + out).
+        let conv: usize = [(3, 32), (32, 64), (64, 128), (128, 128), (128, 256), (256, 256)]
+            .iter()
+            .map(|&(i, o)| o * i * 9 + o)
+            .sum();
+        let fc: usize = [(4096, 1024), (1024, 512), (512, 10)].iter().map(|&(i, o)| o * i + o).sum();
+        assert_eq!(Architecture::Cnn9.num_params(), conv + fc);
     }
 }

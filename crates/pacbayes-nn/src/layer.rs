@@ -161,6 +161,7 @@ pub(crate) fn run_stages(
             (LayerSpec::Conv2d { .. }, true, None, None) => Some(Activation::Relu),
             _ => None,
         };
+        x = stage.layer.pad_input(&x)?;
         let (y, activated) = layer(i, &x, noise, fusable)?;
         x = match (stage.relu && !activated, stage.max_pool.filter(|_| !activated), rate) {
             (true, None, Some(rate)) => {

@@ -13,6 +13,9 @@ fn every_architecture_gives_logits_of_the_right_shape() -> TestResult {
         (Architecture::Cnn, 10, 4),
         (Architecture::FcnBinary, 2, 2),
         (Architecture::Linear { inputs: 6, classes: 3 }, 3, 1),
+        (Architecture::Cnn9, 10, 9),
+        (Architecture::Cnn13, 10, 13),
+        (Architecture::Cnn15, 10, 15),
     ];
     for (arch, classes, layers) in cases {
         let net = Network::from_seed(arch, 0.03, 0, &dev)?;
@@ -130,5 +133,24 @@ fn conv_modes_have_the_exact_marginal() -> TestResult {
         assert!((mean[0] - m).abs() < 4.0 * se, "{mode:?}: mean {} vs {m}", mean[0]);
         assert!((var[0] / v - 1.0).abs() < 0.1, "{mode:?}: variance {} vs {v}", var[0]);
     }
+    Ok(())
+}
+
+/// A padded convolution of the CIFAR-10 CNNs is candle's own convolution with padding 1 (the
+/// reference), on a 3-channel image, for the mean network's first layer.
+#[test]
+fn padded_convolution_matches_candle() -> TestResult {
+    let dev = Device::Cpu;
+    let net = Network::from_seed(Architecture::Cnn9, 0.05, 11, &dev)?;
+    let x = Tensor::from_vec(Noise::new(12).standard_normal(2 * 3 * 32 * 32), (2, 3, 32, 32), &dev)?;
+    let conv = &net.layers()[0];
+    let (w, b) = (conv.weight().mu().as_tensor(), conv.bias().mu().as_tensor());
+    let reference = x.conv2d(w, 1, 1, 1, 1)?.broadcast_add(&b.reshape((1, 32, 1, 1))?)?;
+    let padded = Architecture::Cnn9.stages()[0].layer.pad_input(&x)?;
+    assert_eq!(padded.dims(), &[2, 3, 34, 34]);
+    let ours = conv.forward(&padded, Mode::Mean, &mut Noise::new(0), None)?;
+    assert_eq!(ours.dims(), &[2, 32, 32, 32]);
+    let diff = (ours - reference)?.abs()?.flatten_all()?.max(0)?.to_vec0::<f32>()?;
+    assert!(diff < 1e-4, "largest difference {diff}");
     Ok(())
 }

@@ -110,3 +110,29 @@ fn adding_layers_adds_kl() -> TestResult {
     assert!(kl > ks + 10_000.0);
     Ok(())
 }
+
+/// The same for the CIFAR-10 CNNs, in one evaluation per network (they have up to 13 million
+/// parameters): each weight and each bias of each of the 9, 13 and 15 layers is moved by
+/// z = √(2C/n) prior standard deviations, so that each tensor adds exactly C = 1000 nats whatever
+/// its size. The total must be (number of tensors)·C: a layer or a bias left out of the sum (as the
+/// 15-layer KL of the reference code leaves layers out) would be 1000 nats short, one counted twice
+/// 1000 nats over.
+#[test]
+fn every_layer_and_bias_of_the_cifar_cnns_counts_in_the_kl() -> TestResult {
+    const PER_TENSOR: f64 = 1000.0;
+    for (arch, layers) in [(Architecture::Cnn9, 9), (Architecture::Cnn13, 13), (Architecture::Cnn15, 15)] {
+        let net = Network::from_seed(arch, 0.05, 6, &Device::Cpu)?;
+        let params: Vec<_> = net.params().collect();
+        assert_eq!(params.len(), 2 * layers, "{arch}");
+        for p in &params {
+            let z = (2.0 * PER_TENSOR / p.prior_mu().elem_count() as f64).sqrt();
+            p.set_posterior(&(p.prior_mu() + (p.prior_sigma() * z)?)?, &p.rho().as_tensor().copy()?)?;
+        }
+        let expected = PER_TENSOR * params.len() as f64;
+        let value = net.kl_value()?;
+        assert!((value - expected).abs() <= 0.05 * PER_TENSOR, "{arch}: KL {value}, expected {expected}");
+        let tensor = f64::from(net.kl()?.to_vec0::<f32>()?);
+        assert!((tensor - expected).abs() <= 0.05 * PER_TENSOR, "{arch}: kl {tensor}, expected {expected}");
+    }
+    Ok(())
+}

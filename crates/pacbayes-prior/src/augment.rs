@@ -1,4 +1,6 @@
-//! Random translations of training images: the data augmentation of prior fitting.
+//! Random translations and horizontal flips of training images (of any number of channels): the
+//! data augmentation of prior fitting. A translation by up to `k` pixels with zeros shifted in is
+//! a random crop of the image padded with `k` zeros on each side.
 //!
 //! Only the prior's ERM sees augmented images, and only images of S_prior: the prior stays
 //! independent of S_bound, so augmentation costs nothing in the bound.
@@ -54,6 +56,41 @@ impl Shift {
             for plane in image.chunks_exact_mut(h * w) {
                 source.copy_from_slice(plane);
                 translate(&source, plane, h, w, dy, dx);
+            }
+        }
+    }
+}
+
+/// Horizontal flips of every image of a batch, each with probability ½, drawn independently per
+/// image; every channel of an image is mirrored alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Flip {
+    image: usize,
+    width: usize,
+}
+
+impl Flip {
+    /// Flips for examples of shape `shape` = (channels, height, width).
+    ///
+    /// # Errors
+    /// Examples that are not images.
+    pub(crate) fn new(shape: &[usize]) -> Result<Self> {
+        match *shape {
+            [channels, height, width] => Ok(Self { image: channels * height * width, width }),
+            _ => Err(Error::InvalidSetting {
+                name: "flip",
+                value: format!("true (examples of shape {shape:?})"),
+                expected: "false for examples that are not images (channels, height, width)",
+            }),
+        }
+    }
+
+    /// Mirrors each image of `features` (images one after the other) left to right with
+    /// probability ½, in place.
+    pub(crate) fn apply(&self, features: &mut [f32], rng: &mut impl Rng) {
+        for image in features.chunks_exact_mut(self.image) {
+            if rng.random_bool(0.5) {
+                image.chunks_exact_mut(self.width).for_each(<[f32]>::reverse);
             }
         }
     }
@@ -123,5 +160,41 @@ mod tests {
         assert!(Shift::new(1, &[4]).is_err());
         assert!(Shift::new(14, &[1, 28, 28]).is_err());
         assert!(Shift::new(2, &[1, 28, 28]).unwrap().is_some());
+    }
+
+    #[test]
+    fn flips_mirror_every_channel_of_about_half_the_images() {
+        // 200 images of 3 channels, 2×4 pixels, each value distinct within an image.
+        let flip = Flip::new(&[3, 2, 4]).unwrap();
+        let original: Vec<f32> = (0..200 * 24).map(|i| (i % 24) as f32).collect();
+        let mut images = original.clone();
+        flip.apply(&mut images, &mut ChaCha8Rng::seed_from_u64(5));
+        let mut flipped = 0;
+        for (after, before) in images.chunks_exact(24).zip(original.chunks_exact(24)) {
+            if after == before {
+                continue;
+            }
+            flipped += 1;
+            for (a, b) in after.chunks_exact(4).zip(before.chunks_exact(4)) {
+                assert_eq!(a, [b[3], b[2], b[1], b[0]]);
+            }
+        }
+        // Binomial(200, ½) has standard deviation √50 ≈ 7.1: ±25 is 3.5 of them.
+        assert!((75..=125).contains(&flipped), "{flipped} of 200 images flipped");
+        assert!(Flip::new(&[784]).is_err());
+    }
+
+    #[test]
+    fn shifts_move_every_channel_of_a_colour_image_alike() {
+        let shift = Shift::new(4, &[3, 32, 32]).unwrap().unwrap();
+        let mut image = vec![0.0f32; 3 * 1024];
+        for c in 0..3 {
+            image[c * 1024 + 16 * 32 + 16] = 1.0 + c as f32;
+        }
+        shift.apply(&mut image, &mut ChaCha8Rng::seed_from_u64(9));
+        let lit: Vec<usize> = (0..3 * 1024).filter(|&i| image[i] > 0.5).collect();
+        assert_eq!(lit.len(), 3);
+        assert_eq!((lit[1] - 1024, lit[2] - 2048), (lit[0], lit[0]));
+        assert!((image[lit[2]] - 3.0).abs() < f32::EPSILON);
     }
 }

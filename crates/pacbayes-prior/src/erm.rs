@@ -11,7 +11,7 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::augment::Shift;
+use crate::augment::{Flip, Shift};
 use crate::settings::CheckedSettings;
 use crate::{Error, Result};
 
@@ -72,6 +72,8 @@ pub(crate) fn train(
     let steps = order.len().div_ceil(s.batch_size);
     let shift = Shift::new(s.shift, prior.shape())?;
     let mut shift_rng = ChaCha8Rng::seed_from_u64(s.seed.wrapping_add(2));
+    let flip = if s.flip { Some(Flip::new(prior.shape())?) } else { None };
+    let mut flip_rng = ChaCha8Rng::seed_from_u64(s.seed.wrapping_add(3));
     for epoch in 1..=s.epochs {
         order.shuffle(&mut rng);
         let learning_rate = s.lr_schedule.rate(s.learning_rate, epoch, s.epochs);
@@ -80,6 +82,9 @@ pub(crate) fn train(
             let mut batch = prior.gather(positions);
             if let Some(shift) = &shift {
                 shift.apply(&mut batch.features, &mut shift_rng);
+            }
+            if let Some(flip) = &flip {
+                flip.apply(&mut batch.features, &mut flip_rng);
             }
             let (x, y) = tensors(&batch, device)?;
             let logits = net.forward(&x, mode, &mut noise)?;

@@ -51,6 +51,10 @@ pub struct LearntSettings {
     /// Data augmentation: each training image is translated by up to this many pixels in each
     /// direction, drawn per image and epoch from the seed (0: none; images only).
     pub shift: usize,
+    /// Data augmentation: each training image is mirrored left to right with probability ½, drawn
+    /// per image and epoch from the seed (false: never; images only). With `shift` = 4 this is the
+    /// random crop (padding 4) and flip of the CIFAR-10 reference training.
+    pub flip: bool,
     /// Stop after this many epochs without a better validation error (0: never stop early).
     pub patience: usize,
     /// Seed of the initialization, the example order and the dropout masks.
@@ -71,6 +75,7 @@ impl Default for LearntSettings {
             momentum: 0.95,
             dropout: 0.2,
             shift: 0,
+            flip: false,
             patience: 0,
             seed: 0,
             sigma0: 0.03,

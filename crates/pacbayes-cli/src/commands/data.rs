@@ -15,7 +15,7 @@ pub(crate) enum DataCommand {
 
 #[derive(Debug, Args)]
 pub(crate) struct InfoArgs {
-    /// mnist, binary-mnist, idx:DIR, csv:FILE or parquet:FILE.
+    /// mnist, binary-mnist, fashion-mnist, cifar10:DIR, idx:DIR, csv:FILE or parquet:FILE.
     #[arg(long, default_value = "mnist")]
     dataset: String,
     /// The label column of a CSV or Parquet table.

@@ -25,11 +25,11 @@ pub(crate) const PUBLISHED_SCALE_GRID: [f64; 7] = [0.1, 0.05, 0.04, 0.03, 0.02, 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct PriorConfig {
-    /// mnist, binary-mnist, idx:DIR, csv:FILE or parquet:FILE.
+    /// mnist, binary-mnist, fashion-mnist, cifar10:DIR, idx:DIR, csv:FILE or parquet:FILE.
     pub(crate) dataset: String,
     /// The label column of a table.
     pub(crate) label_column: String,
-    /// fcn, cnn, fcn-binary or linear.
+    /// fcn, cnn, fcn-binary, cnn9, cnn13, cnn15 or linear.
     pub(crate) architecture: String,
     /// learnt, data-free or from-file.
     pub(crate) kind: String,
@@ -63,6 +63,9 @@ pub(crate) struct Training {
     /// Translations of training images by up to this many pixels (default: 2 for images, 0 for
     /// other examples).
     pub(crate) shift: Option<usize>,
+    /// Mirror each training image left to right with probability ½ (default: true for colour
+    /// images, false otherwise).
+    pub(crate) flip: Option<bool>,
     pub(crate) patience: usize,
 }
 
@@ -95,6 +98,7 @@ impl Default for Training {
             momentum: l.momentum,
             dropout: l.dropout,
             shift: None,
+            flip: None,
             patience: l.patience,
         }
     }
@@ -108,10 +112,10 @@ pub(crate) struct PriorArgs {
     /// The folder to create (it must not exist).
     #[arg(long)]
     out: PathBuf,
-    /// mnist, binary-mnist, idx:DIR, csv:FILE or parquet:FILE.
+    /// mnist, binary-mnist, fashion-mnist, cifar10:DIR, idx:DIR, csv:FILE or parquet:FILE.
     #[arg(long)]
     dataset: Option<String>,
-    /// fcn, cnn, fcn-binary or linear.
+    /// fcn, cnn, fcn-binary, cnn9, cnn13, cnn15 or linear.
     #[arg(long)]
     architecture: Option<String>,
     /// learnt, data-free or from-file.
@@ -160,6 +164,10 @@ pub(crate) struct PriorArgs {
     /// Translate each training image by up to this many pixels (0: no augmentation).
     #[arg(long)]
     shift: Option<usize>,
+    /// Mirror training images left to right at random: true or false (default: true for colour
+    /// images).
+    #[arg(long)]
+    flip: Option<bool>,
     /// Epochs without improvement before stopping (0: never).
     #[arg(long)]
     patience: Option<usize>,
@@ -194,6 +202,9 @@ impl PriorArgs {
         set!(training.dropout = dropout);
         if self.shift.is_some() {
             c.training.shift = self.shift;
+        }
+        if self.flip.is_some() {
+            c.training.flip = self.flip;
         }
         set!(training.patience = patience);
         if self.from.is_some() {
@@ -287,7 +298,12 @@ pub(crate) fn fit_and_save(config: &PriorConfig, out: &Path) -> Result<String> {
     let test = data.test;
     let split_config = SplitConfig::new(config.prior_fraction, config.seed)?
         .with_validation_fraction(if config.kind == "learnt" { config.validation_fraction } else { 0.0 })?;
-    let split = Split::new(data.train, split_config)?;
+    let mut split = Split::new(data.train, split_config)?;
+    let mut test = test;
+    if spec.normalizes_channels() {
+        split.normalize_channels(&mut test)?;
+    }
+    let colour = matches!(split.prior().shape(), [3, _, _]);
     let (weights, mut record) = match config.kind.as_str() {
         "learnt" => {
             let t = &config.training;
@@ -298,7 +314,13 @@ pub(crate) fn fit_and_save(config: &PriorConfig, out: &Path) -> Result<String> {
                 lr_schedule: t.lr_schedule,
                 momentum: t.momentum,
                 dropout: t.dropout,
-                shift: t.shift.unwrap_or(if split.prior().shape().len() == 3 { 2 } else { 0 }),
+                // Colour images: the random crops (padding 4) of the CIFAR-10 reference training.
+                shift: t.shift.unwrap_or(match split.prior().shape().len() {
+                    3 if colour => 4,
+                    3 => 2,
+                    _ => 0,
+                }),
+                flip: t.flip.unwrap_or(colour),
                 patience: t.patience,
                 seed: config.seed,
                 sigma0: config.sigma0,

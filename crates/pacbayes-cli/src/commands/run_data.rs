@@ -59,8 +59,13 @@ pub(crate) fn load_run(run_dir: &Path) -> Result<RunData> {
     let spec: DatasetSpec = record.dataset.parse()?;
     let tabular = TabularOptions { label_column: record.label_column.clone(), ..TabularOptions::default() };
     let data = spec.load(&tabular)?;
-    let split = manifest
+    let mut split = manifest
         .verify(data.train)
         .with_context(|| format!("checking the split recorded in {}", run_dir.display()))?;
-    Ok(RunData { prior, architecture, split, test: data.test })
+    let mut test = data.test;
+    // The same per-channel normalization as the prior's: fitted on the prior side alone.
+    if spec.normalizes_channels() {
+        split.normalize_channels(&mut test)?;
+    }
+    Ok(RunData { prior, architecture, split, test })
 }
