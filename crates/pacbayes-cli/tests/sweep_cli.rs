@@ -66,6 +66,32 @@ fn a_local_sweep_runs_every_configuration_once_and_merges_them() {
     assert!(report.contains("run-003"), "{report}");
     let csv = std::fs::read_to_string(sweeps.join("tiny/table.csv")).unwrap();
     assert_eq!(csv.lines().count(), 5, "{csv}");
+
+    // The best of the four, certified again for its selection: ln 4 and δ′/4 paid, and verified.
+    let s = sweeps.to_str().unwrap();
+    let stdout = ok(&pacbayes(&["sweep", "report", "tiny", "--select", "best", "--sweeps-dir", s]));
+    assert!(stdout.contains("among 4 configurations"), "{stdout}");
+    let selected = sweeps.join("tiny/selected-certificate.json");
+    let record = json(&selected);
+    let best = first.iter().copied().fold(f64::INFINITY, f64::min);
+    let bound = record["zero_one"]["bound"].as_f64().unwrap();
+    assert!(bound > best, "the selection is paid: {bound} against {best}");
+    assert_eq!(record["settings"]["configurations"], 4);
+    ok(&pacbayes(&["verify", selected.to_str().unwrap()]));
+    let mut unpaid = record.clone();
+    unpaid["zero_one"]["bound"] = serde_json::json!(best);
+    let tampered = dir.join("tampered.json");
+    std::fs::write(&tampered, serde_json::to_string_pretty(&unpaid).unwrap()).unwrap();
+    assert_eq!(pacbayes(&["verify", tampered.to_str().unwrap()]).status.code(), Some(2));
+    // The best prior scale for each seed: two choices, each among 2.
+    let stdout = ok(&pacbayes(&["sweep", "report", "tiny", "--select", "best", "--per", "seed", "--sweeps-dir", s]));
+    assert_eq!(stdout.matches("among 2 configurations").count(), 2, "{stdout}");
+    for seed in ["0", "1"] {
+        let record = json(&sweeps.join(format!("tiny/selected/seed={seed}.json")));
+        assert_eq!(record["settings"]["configurations"], 2);
+    }
+    let bad = pacbayes(&["sweep", "report", "tiny", "--select", "best", "--per", "alpha", "--sweeps-dir", s]);
+    assert_user_error(&bad, "--per alpha");
 }
 
 #[test]

@@ -48,6 +48,7 @@ mod gibbs;
 mod heldout;
 mod loss;
 mod record;
+mod selected;
 mod selection;
 mod settings;
 mod table;

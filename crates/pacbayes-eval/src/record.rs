@@ -152,7 +152,7 @@ pub struct RunContext {
 /// The kl certificate for an estimate $\hat e$ from `mc_samples` draws.
 ///
 /// The Monte Carlo term is paid at δ′/K for a run chosen among K configurations.
-fn kl_certificate(
+pub(crate) fn kl_certificate(
     emp_risk: f64,
     kl: f64,
     n: u64,

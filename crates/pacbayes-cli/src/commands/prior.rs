@@ -252,6 +252,7 @@ pub(crate) fn check_prior(config: &PriorConfig) -> Result<()> {
                 momentum: t.momentum,
                 dropout: t.dropout,
                 shift: t.shift.unwrap_or(0),
+                flip: t.flip.unwrap_or(false),
                 patience: t.patience,
                 seed: config.seed,
                 sigma0: config.sigma0,
