@@ -118,3 +118,30 @@ fn bad_cifar10_files_exit_2_naming_the_file() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A whole run on a CIFAR-10 folder (the linear model, for speed): the prior's ERM sees crops and
+/// flips by default, and the later stages rebuild the same per-channel normalization.
+#[test]
+fn a_run_on_cifar10_files_certifies() {
+    let dir = scratch("run");
+    let data = dir.join("cifar");
+    std::fs::create_dir_all(&data).expect("mkdir");
+    write_cifar(&data);
+    let config = dir.join("run.toml");
+    let text = format!(
+        "name = \"tiny\"\n[prior]\ndataset = \"cifar10:{}\"\narchitecture = \"linear\"\n\
+         [prior.training]\nepochs = 1\nbatch_size = 50\n[posterior]\nepochs = 1\n[certificate]\nrepetitions = 1\n",
+        data.display()
+    );
+    std::fs::write(&config, text).expect("write");
+    let runs = dir.join("runs");
+    let out = pacbayes(
+        &["run", "--config", &config.display().to_string(), "--runs-dir", &runs.display().to_string()],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let prior = std::fs::read_to_string(runs.join("tiny/prior.json")).expect("prior.json");
+    assert!(prior.contains("\"shift\": 4") && prior.contains("\"flip\": true"), "{prior}");
+    assert!(runs.join("tiny/certificate.json").exists());
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -192,9 +192,13 @@ mod tests {
 
     #[test]
     fn with_tiny_scales_every_architecture_gives_the_mean_network() {
-        for arch in
-            [Architecture::Cnn, Architecture::FcnBinary, Architecture::Linear { inputs: 6, classes: 3 }]
-        {
+        // cnn9: padded convolutions, drawn per example as the mean network pads them.
+        for arch in [
+            Architecture::Cnn,
+            Architecture::Cnn9,
+            Architecture::FcnBinary,
+            Architecture::Linear { inputs: 6, classes: 3 },
+        ] {
             let net = Network::from_seed(arch, 1e-7, 3, &Device::Cpu).unwrap();
             let x = input(2, arch, 1);
             let sampled = GibbsSampler::new(&net).unwrap().forward(&x, &mut Noise::new(5)).unwrap();
