@@ -28,7 +28,7 @@ pub enum Error {
         /// The name received.
         name: String,
         /// candle's error.
-        source: candle_core::Error,
+        source: Box<candle_core::Error>,
     },
     /// A scale that must be finite and positive was not (σ₀ ≤ 0, a prior σ ≤ 0, NaN).
     #[error("{name} = {value} is invalid: expected a finite scale > 0")]
