@@ -42,6 +42,7 @@
 //! Every random draw comes from a seeded [`pacbayes_nn::Noise`], forked once per unit of work in a
 //! fixed order, so a certificate does not depend on the number of threads.
 
+mod disintegrated;
 mod error;
 mod estimate;
 mod gibbs;
@@ -54,6 +55,9 @@ mod table;
 mod test_error;
 mod verify;
 
+pub use disintegrated::{
+    DisintegratedRecord, certify_disintegrated, disintegrated_seed, drawn_errors, log_density_ratio,
+};
 pub use error::{Error, Result};
 pub use estimate::{Observer, RiskEstimate, estimate, estimate_classic, estimate_fast};
 pub use gibbs::{GibbsSampler, Stem};
