@@ -6,6 +6,7 @@ use crate::commands::bound::BoundCommand;
 use crate::commands::certify::CertifyArgs;
 use crate::commands::data::DataCommand;
 use crate::commands::posterior::PosteriorArgs;
+use crate::commands::predict::PredictArgs;
 use crate::commands::prior::PriorArgs;
 use crate::commands::report::ReportArgs;
 use crate::commands::run::RunArgs;
@@ -39,4 +40,6 @@ pub(crate) enum Command {
     Verify(VerifyArgs),
     /// Gathers the certificates of several runs into a tightness table (CSV, Parquet, Markdown, LaTeX).
     Report(ReportArgs),
+    /// Predicts classes with the certified drawn network of a run (network.safetensors).
+    Predict(PredictArgs),
 }

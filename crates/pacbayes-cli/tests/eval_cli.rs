@@ -93,13 +93,46 @@ fn certify_verify_and_report() {
     // Never written over.
     assert_user_error(&pacbayes(&["certify", "--run", learnt.to_str().unwrap()]), "exists already");
 
+    // The held-out baseline and the disintegrated certificate are printed and recorded, and the
+    // certified drawn network is saved and predicts.
+    assert!(printed.contains("held-out:") && printed.contains("disintegrated:"), "{printed}");
+    assert!(cert["heldout"]["bound"].as_f64().unwrap() > 0.0);
+    assert_eq!(cert["heldout"]["n"].as_u64(), Some(n));
+    assert!(cert["disintegrated"]["certificate"]["bound"].as_f64().unwrap() > 0.0);
+    assert!(learnt.join("network.safetensors").is_file());
+    let predicted = ok(&pacbayes(&[
+        "predict",
+        "--run",
+        learnt.to_str().unwrap(),
+        "--input",
+        dir.join("data.csv").to_str().unwrap(),
+    ]));
+    assert_eq!(predicted.lines().count(), 400);
+    assert!(predicted.lines().all(|l| l == "0" || l == "1"), "{predicted}");
+    assert!(predicted.lines().any(|l| l == "0") && predicted.lines().any(|l| l == "1"));
+    let bad_csv = dir.join("bad.csv");
+    std::fs::write(&bad_csv, "a,b\n1,2\n").unwrap();
+    assert_user_error(
+        &pacbayes(&["predict", "--run", learnt.to_str().unwrap(), "--input", bad_csv.to_str().unwrap()]),
+        "expected 3",
+    );
+
     // The classic protocol, from a config file.
     let config = dir.join("certify.toml");
     std::fs::write(&config, "protocol = \"classic\"\ndraws = 40\nensemble_size = 5\nconfigurations = 6\n")
         .unwrap();
-    let printed =
-        ok(&pacbayes(&["certify", "--run", free.to_str().unwrap(), "--config", config.to_str().unwrap()]));
+    let printed = ok(&pacbayes(&[
+        "certify",
+        "--run",
+        free.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+        "--kind",
+        "gibbs",
+    ]));
     assert!(printed.contains("classic, m = 40"), "{printed}");
+    assert!(!printed.contains("disintegrated:"), "{printed}");
+    assert!(!free.join("network.safetensors").exists());
     // The choice among 6 configurations is paid: ln 6 nats, beside the prior's own charges.
     let free_cert: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(free.join("certificate.json")).unwrap()).unwrap();
@@ -183,6 +216,8 @@ fn bad_requests_exit_2() {
     assert_user_error(&pacbayes(&["certify", "--run", r]), "posterior.safetensors");
     assert_user_error(&pacbayes(&["certify", "--run", r, "--delta", "1.5"]), "(0, 1)");
     assert_user_error(&pacbayes(&["certify", "--run", r, "--protocol", "slow"]), "fast or classic");
+    assert_user_error(&pacbayes(&["certify", "--run", r, "--kind", "gibs"]), "--kind");
+    assert_user_error(&pacbayes(&["predict", "--run", r, "--input", r]), "certificate.json");
     let config = dir.join("bad.toml");
     std::fs::write(&config, "delta = 0.05\ndeltamc = 0.1\n").unwrap();
     assert_user_error(&pacbayes(&["certify", "--run", r, "--config", config.to_str().unwrap()]), "line 2");

@@ -34,7 +34,7 @@
 use candle_core::Tensor;
 use pacbayes_bounds::{BoundInputs, BoundKind, Certificate, Ledger};
 use pacbayes_data::BoundSet;
-use pacbayes_nn::{GaussianWeights, Network, Noise, SampledNetwork};
+use pacbayes_nn::{Architecture, GaussianWeights, Network, Noise, SampledNetwork};
 use serde::{Deserialize, Serialize};
 
 use crate::estimate::bound_batches;
@@ -173,4 +173,53 @@ pub fn certify_disintegrated(
     let record =
         DisintegratedRecord::new(seed, ratio, errors, bound.n() as u64, settings.settings().delta, ledger)?;
     Ok((record, drawn))
+}
+
+/// Writes the drawn network to the new file `path` (safetensors, one tensor per parameter named as
+/// [`Architecture::params`] names it: `layers.0.weight`, `layers.0.bias`, ...), through a temporary
+/// sibling renamed into place.
+///
+/// # Errors
+/// `path` exists already, or the file cannot be written.
+pub fn save_drawn(drawn: &SampledNetwork, architecture: Architecture, path: &std::path::Path) -> Result<()> {
+    if path.exists() {
+        let source =
+            std::io::Error::new(std::io::ErrorKind::AlreadyExists, "exists already; it is never overwritten");
+        return Err(Error::Io { path: path.into(), source });
+    }
+    let names = architecture.params();
+    let tensors: std::collections::HashMap<String, Tensor> =
+        names.into_iter().map(|(name, _)| name).zip(drawn.weights().iter().flatten().cloned()).collect();
+    let tmp = path.with_extension("safetensors.tmp");
+    candle_core::safetensors::save(&tensors, &tmp)?;
+    std::fs::rename(&tmp, path).map_err(|source| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::Io { path: path.into(), source }
+    })
+}
+
+/// Reads a network written by [`save_drawn`] as a deterministic [`Network`] (Q = P = a point mass
+/// in effect: use [`Network::forward_mean`]).
+///
+/// # Errors
+/// An unreadable file, or a tensor missing or of another shape than `architecture` needs.
+pub fn load_drawn(architecture: Architecture, path: &std::path::Path) -> Result<Network> {
+    let device = candle_core::Device::Cpu;
+    let mut tensors = candle_core::safetensors::load(path, &device)?;
+    let mut mu = Vec::new();
+    for (name, shape) in architecture.params() {
+        let t = tensors.remove(&name).ok_or_else(|| Error::InvalidData {
+            what: "network.safetensors",
+            reason: format!("{}: no tensor {name}", path.display()),
+        })?;
+        if t.dims() != shape.as_slice() {
+            return Err(Error::InvalidData {
+                what: "network.safetensors",
+                reason: format!("{}: {name} has shape {:?}, expected {shape:?}", path.display(), t.dims()),
+            });
+        }
+        mu.push(t.to_dtype(candle_core::DType::F32)?);
+    }
+    let weights = GaussianWeights::from_means(architecture, mu, 1.0)?;
+    Ok(Network::from_prior(&weights)?)
 }

@@ -56,7 +56,8 @@ mod test_error;
 mod verify;
 
 pub use disintegrated::{
-    DisintegratedRecord, certify_disintegrated, disintegrated_seed, drawn_errors, log_density_ratio,
+    DisintegratedRecord, certify_disintegrated, disintegrated_seed, drawn_errors, load_drawn,
+    log_density_ratio, save_drawn,
 };
 pub use error::{Error, Result};
 pub use estimate::{Observer, RiskEstimate, estimate, estimate_classic, estimate_fast};

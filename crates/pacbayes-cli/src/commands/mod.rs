@@ -4,6 +4,7 @@ pub(crate) mod bound;
 pub(crate) mod certify;
 pub(crate) mod data;
 pub(crate) mod posterior;
+pub(crate) mod predict;
 pub(crate) mod prior;
 pub(crate) mod report;
 pub(crate) mod run;
@@ -23,5 +24,6 @@ pub(crate) fn run(command: Command) -> anyhow::Result<()> {
         Command::Certify(args) => certify::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Report(args) => report::run(args),
+        Command::Predict(args) => predict::run(args),
     }
 }
