@@ -65,7 +65,8 @@ pub use gibbs::{GibbsSampler, Stem};
 pub use heldout::{HeldoutRecord, prior_mean_errors};
 pub use loss::{LossSums, bounded_cross_entropy, loss_sums, predicted};
 pub use record::{
-    CertificateRecord, FORMAT, PriorSummary, ProtocolRecord, RunContext, Seeds, WallTimes, certify,
+    CertificateRecord, FORMAT, FileHashes, PriorSummary, ProtocolRecord, RunContext, Seeds, WallTimes,
+    certify,
 };
 pub use selection::{configurations_charge, delta_mc_per_configuration};
 pub use settings::{CertifySettings, CheckedSettings, DEFAULT_FAST_DRAWS, Protocol};

@@ -133,8 +133,28 @@ pub struct CertificateRecord {
     /// absent in records of older versions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disintegrated: Option<DisintegratedRecord>,
+    /// SHA-256 of the files the certificate is about, checked by `pacbayes verify --run`; absent in
+    /// records of older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<FileHashes>,
     /// Wall times.
     pub wall_seconds: WallTimes,
+}
+
+/// SHA-256 (lowercase hex) of what a certificate binds: the weights, the split and the data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileHashes {
+    /// `prior.safetensors`.
+    pub prior_safetensors: String,
+    /// `posterior.safetensors`.
+    pub posterior_safetensors: String,
+    /// `network.safetensors`, when a disintegrated certificate was made.
+    pub network_safetensors: Option<String>,
+    /// The split manifest, as [`SplitManifest::to_json`] writes it.
+    pub split_manifest: String,
+    /// The training data, as the manifest's `content_sha256` records it.
+    pub data: String,
 }
 
 /// What a certificate says about the run besides the network and the data.
@@ -247,6 +267,7 @@ pub fn certify(
         gap: zero_one.bound - tests.stochastic,
         heldout: Some(heldout),
         disintegrated: Some(disintegrated),
+        files: None,
         zero_one,
         cross_entropy,
         p_min: s.p_min,

@@ -193,6 +193,18 @@ pub(crate) fn certify_run_kind(config: &CertifyConfig, run_dir: &Path, kind: &st
         let drawn = network.draw(&mut pacbayes_nn::Noise::new(d.seed))?;
         pacbayes_eval::save_drawn(&drawn, network.architecture(), &network_out)?;
     }
+    let hashes = crate::commands::verify::file_hashes(
+        run_dir,
+        &certificate.split,
+        certificate.disintegrated.is_some(),
+    );
+    certificate.files = match hashes {
+        Ok(h) => Some(h),
+        Err(e) => {
+            let _ = std::fs::remove_file(&network_out);
+            return Err(e);
+        }
+    };
     if let Err(e) = certificate.write_new(&out) {
         let _ = std::fs::remove_file(&network_out);
         return Err(e.into());
