@@ -6,6 +6,7 @@ use crate::commands::bound::BoundCommand;
 use crate::commands::certify::CertifyArgs;
 use crate::commands::data::DataCommand;
 use crate::commands::posterior::PosteriorArgs;
+use crate::commands::predict::PredictArgs;
 use crate::commands::prior::PriorArgs;
 use crate::commands::report::ReportArgs;
 use crate::commands::run::RunArgs;
@@ -42,4 +43,6 @@ pub(crate) enum Command {
     Report(ReportArgs),
     /// Many runs from one grid file, locally or on a Slurm cluster, merged into one table.
     Sweep(SweepArgs),
+    /// Predicts classes with the certified drawn network of a run (network.safetensors).
+    Predict(PredictArgs),
 }

@@ -93,13 +93,46 @@ fn certify_verify_and_report() {
     // Never written over.
     assert_user_error(&pacbayes(&["certify", "--run", learnt.to_str().unwrap()]), "exists already");
 
+    // The held-out baseline and the disintegrated certificate are printed and recorded, and the
+    // certified drawn network is saved and predicts.
+    assert!(printed.contains("held-out:") && printed.contains("disintegrated:"), "{printed}");
+    assert!(cert["heldout"]["bound"].as_f64().unwrap() > 0.0);
+    assert_eq!(cert["heldout"]["n"].as_u64(), Some(n));
+    assert!(cert["disintegrated"]["certificate"]["bound"].as_f64().unwrap() > 0.0);
+    assert!(learnt.join("network.safetensors").is_file());
+    let predicted = ok(&pacbayes(&[
+        "predict",
+        "--run",
+        learnt.to_str().unwrap(),
+        "--input",
+        dir.join("data.csv").to_str().unwrap(),
+    ]));
+    assert_eq!(predicted.lines().count(), 400);
+    assert!(predicted.lines().all(|l| l == "0" || l == "1"), "{predicted}");
+    assert!(predicted.lines().any(|l| l == "0") && predicted.lines().any(|l| l == "1"));
+    let bad_csv = dir.join("bad.csv");
+    std::fs::write(&bad_csv, "a,b\n1,2\n").unwrap();
+    assert_user_error(
+        &pacbayes(&["predict", "--run", learnt.to_str().unwrap(), "--input", bad_csv.to_str().unwrap()]),
+        "expected 3",
+    );
+
     // The classic protocol, from a config file.
     let config = dir.join("certify.toml");
     std::fs::write(&config, "protocol = \"classic\"\ndraws = 40\nensemble_size = 5\nconfigurations = 6\n")
         .unwrap();
-    let printed =
-        ok(&pacbayes(&["certify", "--run", free.to_str().unwrap(), "--config", config.to_str().unwrap()]));
+    let printed = ok(&pacbayes(&[
+        "certify",
+        "--run",
+        free.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+        "--kind",
+        "gibbs",
+    ]));
     assert!(printed.contains("classic, m = 40"), "{printed}");
+    assert!(!printed.contains("disintegrated:"), "{printed}");
+    assert!(!free.join("network.safetensors").exists());
     // The choice among 6 configurations is paid: ln 6 nats, beside the prior's own charges.
     let free_cert: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(free.join("certificate.json")).unwrap()).unwrap();
@@ -183,9 +216,117 @@ fn bad_requests_exit_2() {
     assert_user_error(&pacbayes(&["certify", "--run", r]), "posterior.safetensors");
     assert_user_error(&pacbayes(&["certify", "--run", r, "--delta", "1.5"]), "(0, 1)");
     assert_user_error(&pacbayes(&["certify", "--run", r, "--protocol", "slow"]), "fast or classic");
+    assert_user_error(&pacbayes(&["certify", "--run", r, "--kind", "gibs"]), "--kind");
+    assert_user_error(&pacbayes(&["predict", "--run", r, "--input", r]), "certificate.json");
     let config = dir.join("bad.toml");
     std::fs::write(&config, "delta = 0.05\ndeltamc = 0.1\n").unwrap();
     assert_user_error(&pacbayes(&["certify", "--run", r, "--config", config.to_str().unwrap()]), "line 2");
     assert_user_error(&pacbayes(&["certify", "--run", dir.join("nothing").to_str().unwrap()]), "prior.json");
     assert_user_error(&pacbayes(&["report", r]), "certificate.json");
+}
+
+/// Copies the files of a run folder into a new folder `to`.
+fn copy_run(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_file() {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
+fn write_record(run: &Path, record: &pacbayes_eval::CertificateRecord) {
+    std::fs::write(run.join("certificate.json"), record.to_json()).unwrap();
+}
+
+/// Both certificates recomputed from the record's numbers after a tamper.
+fn recompute(r: &mut pacbayes_eval::CertificateRecord) {
+    use pacbayes_bounds::{BoundInputs, BoundKind, Certificate, Ledger, McTerm};
+    let ledger: Ledger = r.charges.iter().cloned().collect();
+    let redo = |c: &Certificate, kl: f64| {
+        let inputs = BoundInputs::new(c.emp_risk, kl, c.n, c.delta).unwrap();
+        let mc = McTerm::new(c.mc_samples.unwrap(), c.delta_mc.unwrap()).unwrap();
+        Certificate::compute(&inputs, Some(mc), &BoundKind::Kl, &ledger).unwrap()
+    };
+    r.zero_one = redo(&r.zero_one, r.kl);
+    r.cross_entropy = redo(&r.cross_entropy, r.kl);
+    r.kl_over_n = r.kl / r.n_bound as f64;
+    r.gap = r.zero_one.bound - r.test.stochastic;
+}
+
+#[test]
+fn verify_run_binds_the_files_and_recounts() {
+    let dir = scratch("verify-run");
+    let dataset = write_csv(&dir.join("data.csv"));
+    let good = make_run(&dir, &dataset, "good", "learnt");
+    let g = good.to_str().unwrap();
+    ok(&pacbayes(&["certify", "--run", g, "--repetitions", "20", "--seed", "3"]));
+    let verified = ok(&pacbayes(&["verify", "--run", g, "--budget", "0.5", "--seed", "9"]));
+    assert!(verified.starts_with("ok: ") && verified.contains("fresh draws"), "{verified}");
+    let record = pacbayes_eval::CertificateRecord::read(&good.join("certificate.json")).unwrap();
+    assert!(record.files.as_ref().unwrap().network_safetensors.is_some());
+
+    let tampered = |name: &str| {
+        let run = dir.join(name);
+        copy_run(&good, &run);
+        run
+    };
+    let verify_run = |run: &Path| pacbayes(&["verify", "--run", run.to_str().unwrap(), "--budget", "0.5"]);
+
+    // Other weights swapped in: the posterior's means moved further from the prior's.
+    let swapped = tampered("swapped");
+    let arch: Architecture = record.architecture.parse().unwrap();
+    let prior = GaussianWeights::load(arch, swapped.join("prior.safetensors"), None, &Device::Cpu).unwrap();
+    let net = Network::load_posterior(&prior, swapped.join("posterior.safetensors")).unwrap();
+    for p in net.params() {
+        let mu = (p.mu().as_tensor() + 0.2).unwrap();
+        p.set_posterior(&mu, &p.rho().as_tensor().copy().unwrap()).unwrap();
+    }
+    std::fs::remove_file(swapped.join("posterior.safetensors")).unwrap();
+    net.save_posterior(swapped.join("posterior.safetensors")).unwrap();
+    assert_user_error(&verify_run(&swapped), "files.posterior_safetensors");
+    // ... and with the recorded hash updated to match, the recomputed KL exposes them.
+    let mut r = record.clone();
+    r.files.as_mut().unwrap().posterior_safetensors = {
+        use sha2::Digest;
+        let bytes = std::fs::read(swapped.join("posterior.safetensors")).unwrap();
+        sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect()
+    };
+    write_record(&swapped, &r);
+    assert_user_error(&verify_run(&swapped), "kl");
+    let swapped_net = tampered("swapped-network");
+    std::fs::write(swapped_net.join("network.safetensors"), b"not the certified network").unwrap();
+    assert_user_error(&verify_run(&swapped_net), "files.network_safetensors");
+
+    // ê lowered, every downstream number recomputed to match.
+    let lowered = tampered("lowered-emp");
+    let mut r = record.clone();
+    r.zero_one.emp_risk *= 0.5;
+    recompute(&mut r);
+    r.verify().unwrap();
+    write_record(&lowered, &r);
+    assert_user_error(&verify_run(&lowered), "zero_one.emp_risk");
+
+    // KL lowered, the bounds recomputed to match.
+    let kl = tampered("lowered-kl");
+    let mut r = record.clone();
+    r.kl *= 0.5;
+    recompute(&mut r);
+    r.verify().unwrap();
+    write_record(&kl, &r);
+    assert_user_error(&verify_run(&kl), "kl");
+
+    // ln K or δ′/K missing: configurations = 4 recorded but not paid.
+    let unpaid = tampered("unpaid");
+    let mut r = record.clone();
+    r.settings.configurations = 4;
+    write_record(&unpaid, &r);
+    assert_user_error(&verify_run(&unpaid), "charges");
+
+    // A missing file, and a run folder that is not one.
+    let missing = tampered("missing");
+    std::fs::remove_file(missing.join("prior.safetensors")).unwrap();
+    assert_user_error(&verify_run(&missing), "prior.safetensors");
+    assert_user_error(&verify_run(&dir.join("nothing")), "certificate.json");
 }

@@ -42,6 +42,7 @@
 //! Every random draw comes from a seeded [`pacbayes_nn::Noise`], forked once per unit of work in a
 //! fixed order, so a certificate does not depend on the number of threads.
 
+mod disintegrated;
 mod error;
 mod estimate;
 mod gibbs;
@@ -55,13 +56,18 @@ mod table;
 mod test_error;
 mod verify;
 
+pub use disintegrated::{
+    DisintegratedRecord, certify_disintegrated, disintegrated_seed, drawn_errors, load_drawn,
+    log_density_ratio, save_drawn,
+};
 pub use error::{Error, Result};
 pub use estimate::{Observer, RiskEstimate, estimate, estimate_classic, estimate_fast};
 pub use gibbs::{GibbsSampler, Stem};
 pub use heldout::{HeldoutRecord, prior_mean_errors};
 pub use loss::{LossSums, bounded_cross_entropy, loss_sums, predicted};
 pub use record::{
-    CertificateRecord, FORMAT, PriorSummary, ProtocolRecord, RunContext, Seeds, WallTimes, certify,
+    CertificateRecord, FORMAT, FileHashes, PriorSummary, ProtocolRecord, RunContext, Seeds, WallTimes,
+    certify,
 };
 pub use selection::{configurations_charge, delta_mc_per_configuration};
 pub use settings::{CertifySettings, CheckedSettings, DEFAULT_FAST_DRAWS, Protocol};

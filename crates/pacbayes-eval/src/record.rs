@@ -8,8 +8,9 @@ use pacbayes_nn::{Network, Noise};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    CertifySettings, CheckedSettings, Error, HeldoutRecord, Observer, Protocol, Result, TestErrors,
-    configurations_charge, delta_mc_per_configuration, estimate, prior_mean_errors, test_errors,
+    CertifySettings, CheckedSettings, DisintegratedRecord, Error, HeldoutRecord, Observer, Protocol, Result,
+    TestErrors, certify_disintegrated, configurations_charge, delta_mc_per_configuration, disintegrated_seed,
+    estimate, prior_mean_errors, test_errors,
 };
 
 /// The format tag of `certificate.json`; [`CertificateRecord::verify`] rejects any other.
@@ -128,8 +129,32 @@ pub struct CertificateRecord {
     /// certificate at its own confidence (see [`HeldoutRecord`]); absent in records of older versions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub heldout: Option<HeldoutRecord>,
+    /// The disintegrated certificate for one network drawn from Q (see [`DisintegratedRecord`]);
+    /// absent in records of older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disintegrated: Option<DisintegratedRecord>,
+    /// SHA-256 of the files the certificate is about, checked by `pacbayes verify --run`; absent in
+    /// records of older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<FileHashes>,
     /// Wall times.
     pub wall_seconds: WallTimes,
+}
+
+/// SHA-256 (lowercase hex) of what a certificate binds: the weights, the split and the data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileHashes {
+    /// `prior.safetensors`.
+    pub prior_safetensors: String,
+    /// `posterior.safetensors`.
+    pub posterior_safetensors: String,
+    /// `network.safetensors`, when a disintegrated certificate was made.
+    pub network_safetensors: Option<String>,
+    /// The split manifest, as [`SplitManifest::to_json`] writes it.
+    pub split_manifest: String,
+    /// The training data, as the manifest's `content_sha256` records it.
+    pub data: String,
 }
 
 /// What a certificate says about the run besides the network and the data.
@@ -213,6 +238,8 @@ pub fn certify(
     let kl = if (-1e-6..0.0).contains(&raw_kl) { 0.0 } else { raw_kl };
     let heldout_errors = prior_mean_errors(network, bound, settings)?;
     let heldout = HeldoutRecord::new(heldout_errors, n, s.delta, ledger.total_nats())?;
+    let (disintegrated, _) =
+        certify_disintegrated(network, bound, settings, &ledger, disintegrated_seed(s.seed))?;
     let zero_one = kl_certificate(risk.zero_one, kl, n, s, risk.mc_samples, &ledger)?;
     let cross_entropy = kl_certificate(risk.cross_entropy, kl, n, s, risk.mc_samples, &ledger)?;
     Ok(CertificateRecord {
@@ -239,6 +266,8 @@ pub fn certify(
         kl_over_n: kl / n as f64,
         gap: zero_one.bound - tests.stochastic,
         heldout: Some(heldout),
+        disintegrated: Some(disintegrated),
+        files: None,
         zero_one,
         cross_entropy,
         p_min: s.p_min,
@@ -267,7 +296,7 @@ impl CertificateRecord {
              protocol {how}: {mc} Monte Carlo draws, delta = {d}, delta_mc = {dmc}\n\
              0-1 loss:   emp risk {ez:.4} (upper {uz:.4}) -> risk <= {bz:.4}\n\
              bounded CE: emp risk {ec:.4} (upper {uc:.4}) -> risk <= {bc:.4}\n\
-             test error: stochastic {ts:.4}, mean network {tm:.4}, ensemble of {te} {tv:.4}; gap {gap:.4}{held}",
+             test error: stochastic {ts:.4}, mean network {tm:.4}, ensemble of {te} {tv:.4}; gap {gap:.4}{held}{dis}",
             run = self.run,
             arch = self.architecture,
             data = self.dataset,
@@ -297,6 +326,15 @@ impl CertificateRecord {
                 b = h.bound,
                 d = h.delta,
                 a = h.bound - z.bound,
+            )),
+            dis = self.disintegrated.as_ref().map_or_else(String::new, |d| format!(
+                "\ndisintegrated: one network drawn from Q (seed {seed}), {e}/{n} errors on S_bound, \
+                 ln dQ/dP = {r:.2} nats -> its risk <= {b:.4}",
+                seed = d.seed,
+                e = d.errors,
+                n = self.n_bound,
+                r = d.log_density_ratio,
+                b = d.certificate.bound,
             )),
         )
     }

@@ -11,7 +11,7 @@ use polars::prelude::{Column, CsvWriter, DataFrame, ParquetWriter, SerWriter};
 use crate::{CertificateRecord, Error, Result};
 
 /// The column names, in order.
-pub const COLUMNS: [&str; 16] = [
+pub const COLUMNS: [&str; 17] = [
     "run",
     "dataset",
     "architecture",
@@ -28,10 +28,11 @@ pub const COLUMNS: [&str; 16] = [
     "wall_seconds",
     "heldout_bound",
     "advantage",
+    "disintegrated_bound",
 ];
 
 /// Decimals printed for each numeric column after the five text columns.
-const DECIMALS: [usize; 11] = [4, 0, 4, 4, 4, 4, 4, 4, 1, 4, 4];
+const DECIMALS: [usize; 12] = [4, 0, 4, 4, 4, 4, 4, 4, 1, 4, 4, 4];
 
 fn round(x: f64, decimals: i32) -> f64 {
     let scale = 10f64.powi(decimals);
@@ -49,8 +50,9 @@ pub struct TableRow {
     pub n_bound: u64,
     /// Numeric columns: KL/n, stochastic test error, mean test error, ê, bound, gap, seconds, and
     /// the held-out baseline's bound and its excess over the bound (`advantage`, positive when
-    /// PAC-Bayes is tighter; both NaN for a record without a held-out baseline).
-    pub numbers: [f64; 9],
+    /// PAC-Bayes is tighter; both NaN for a record without a held-out baseline), and the
+    /// disintegrated bound of the drawn network (NaN without one).
+    pub numbers: [f64; 10],
 }
 
 impl TableRow {
@@ -76,6 +78,7 @@ impl TableRow {
                 round(r.wall_seconds.run(), 1),
                 r.heldout.as_ref().map_or(f64::NAN, |h| round(h.bound, 4)),
                 r.heldout.as_ref().map_or(f64::NAN, |h| round(h.bound - r.zero_one.bound, 4)),
+                r.disintegrated.as_ref().map_or(f64::NAN, |d| round(d.certificate.bound, 4)),
             ],
         }
     }
@@ -125,7 +128,7 @@ impl TightnessTable {
             self.rows.iter().map(|r| r.prior_fraction).collect::<Vec<_>>(),
         ));
         columns.push(Column::new(COLUMNS[6].into(), self.rows.iter().map(|r| r.n_bound).collect::<Vec<_>>()));
-        for i in 0..9 {
+        for i in 0..10 {
             let values: Vec<f64> = self.rows.iter().map(|r| r.numbers[i]).collect();
             columns.push(Column::new(COLUMNS[7 + i].into(), values));
         }

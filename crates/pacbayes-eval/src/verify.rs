@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use pacbayes_bounds::Certificate;
 
 use crate::{
-    CertificateRecord, Error, FORMAT, HeldoutRecord, Protocol, Result, configurations_charge,
-    delta_mc_per_configuration,
+    CertificateRecord, DisintegratedRecord, Error, FORMAT, HeldoutRecord, Protocol, Result,
+    configurations_charge, delta_mc_per_configuration, disintegrated_seed,
 };
 
 /// Relative closeness for recorded f64 values that were computed by the same formula.
@@ -124,6 +124,31 @@ impl CertificateRecord {
             let expected = HeldoutRecord::new(h.errors, h.n, s.delta, self.zero_one.union_cost_nats)?;
             check_close("heldout.delta", h.delta, expected.delta)?;
             check_close("heldout.bound", h.bound, expected.bound)?;
+        }
+        if let Some(d) = &self.disintegrated {
+            if d.seed != disintegrated_seed(s.seed) {
+                return reject(
+                    "disintegrated.seed",
+                    format!("recorded {}, expected {}", d.seed, disintegrated_seed(s.seed)),
+                );
+            }
+            let ledger: pacbayes_bounds::Ledger = self.charges.iter().cloned().collect();
+            let expected = DisintegratedRecord::new(
+                d.seed,
+                d.log_density_ratio,
+                d.errors,
+                self.n_bound,
+                s.delta,
+                &ledger,
+            )
+            .map_err(|e| Error::rejected("disintegrated", e.to_string()))?;
+            check_close("disintegrated.certificate.bound", d.certificate.bound, expected.certificate.bound)?;
+            if d.certificate != expected.certificate {
+                return reject(
+                    "disintegrated.certificate",
+                    "differs from its recomputation from errors, n, ln dQ/dP and the charges",
+                );
+            }
         }
         let w = &self.wall_seconds;
         let stages = [w.prior.unwrap_or(0.0), w.posterior.unwrap_or(0.0)];

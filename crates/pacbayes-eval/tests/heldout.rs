@@ -59,7 +59,9 @@ fn the_prior_mean_network_is_counted_and_bounded() {
     let row = &table.rows()[0];
     assert!((row.numbers[7] - h.bound).abs() < 5e-5);
     assert!((row.numbers[8] - (h.bound - r.zero_one.bound)).abs() < 1e-4);
-    assert!(table.to_markdown().contains("heldout_bound | advantage"));
+    assert!(table.to_markdown().contains("heldout_bound | advantage | disintegrated_bound"));
+    let d = r.disintegrated.as_ref().expect("a disintegrated certificate");
+    assert!((row.numbers[9] - d.certificate.bound).abs() < 5e-5);
 }
 
 #[test]

@@ -8,7 +8,8 @@
 //! Gaussian, so P_Q(error | x) = Φ(±E[D|x]/sd[D|x]) mixed with the label-noise probability given
 //! x. The true Gibbs risk is its mean over x ~ N(0, I): estimated on 100,000 fresh examples, with a
 //! standard error below 0.0016, far below the slack of the certificates; the empirical Gibbs risk
-//! on S_bound is the same formula averaged over S_bound, exactly.
+//! on S_bound is the same formula averaged over S_bound, exactly. The disintegrated certificate of
+//! each run's drawn network h is checked the same way against the true risk of h, exact given x.
 
 use candle_core::{D, Device, Tensor};
 use pacbayes_bounds::Ledger;
@@ -104,6 +105,28 @@ impl Difference {
     }
 }
 
+/// The true risk of one deterministic linear-2 network (the drawn h of a disintegrated
+/// certificate), estimated on `fresh` with the exact conditional error given each x.
+fn true_risk_of_drawn(q: &Network, seed: u64, teacher: &LinearTeacher, fresh: &Dataset) -> f64 {
+    let drawn = q.draw(&mut Noise::new(seed)).unwrap();
+    let [w, b] = &drawn.weights()[0];
+    let (w, b) = (w.to_vec2::<f32>().unwrap(), b.to_vec1::<f32>().unwrap());
+    let eta = teacher.label_noise();
+    let total: f64 = (0..fresh.len())
+        .map(|i| {
+            let x = fresh.row(i);
+            let z = |c: usize| {
+                f64::from(b[c]) + w[c].iter().zip(x).map(|(a, v)| f64::from(*a) * f64::from(*v)).sum::<f64>()
+            };
+            let predicts_one = z(1) > z(0);
+            let clean = teacher.w_star().iter().zip(x).map(|(w, &v)| w * f64::from(v)).sum::<f64>() > 0.0;
+            let p_label_one = if clean { 1.0 - eta } else { eta };
+            if predicts_one { 1.0 - p_label_one } else { p_label_one }
+        })
+        .sum();
+    total / fresh.len() as f64
+}
+
 /// Q trained on `data` from the prior N(0, σ₀²): full-batch gradient descent on mean CE + KL/n.
 fn train(data: &Dataset, seed: u64) -> Network {
     let device = Device::Cpu;
@@ -170,6 +193,8 @@ fn certificates_fall_below_the_true_risk_at_most_at_rate_delta() {
     let settings = settings(Protocol::Fast, 100, 1);
     let (mut below_risk, mut below_emp, mut naive_below) = (0, 0, 0);
     let (mut bounds, mut slack) = (0.0, 0.0);
+    // The disintegrated certificate of one drawn network: below its true risk at rate ≤ δ.
+    let (mut dis_below, mut dis_naive_below, mut dis_bounds) = (0, 0, 0.0);
     for run in 0..RUNS {
         let data = teacher.train_test(N_TRAIN, 100, 1_000 + run);
         let q = train(&data.train, run);
@@ -197,6 +222,11 @@ fn certificates_fall_below_the_true_risk_at_most_at_rate_delta() {
         below_emp += u64::from(record.zero_one.emp_risk_upper < emp);
         naive_below += u64::from(record.zero_one.emp_risk < true_risk);
         bounds += record.zero_one.bound;
+        let dis = record.disintegrated.as_ref().expect("a disintegrated certificate");
+        let drawn_risk = true_risk_of_drawn(&q, dis.seed, &teacher, &fresh);
+        dis_below += u64::from(dis.certificate.bound < drawn_risk);
+        dis_naive_below += u64::from(dis.certificate.emp_risk < drawn_risk);
+        dis_bounds += dis.certificate.bound;
         slack += record.zero_one.bound - true_risk;
     }
     let p_value = binomial_upper_tail(RUNS, DELTA + DELTA_MC, below_risk);
@@ -212,6 +242,18 @@ fn certificates_fall_below_the_true_risk_at_most_at_rate_delta() {
     assert!(binomial_upper_tail(RUNS, DELTA + DELTA_MC, naive_below) < 0.001, "{naive_below}");
     // Not vacuous: the posterior learnt something and the bound says so.
     assert!(bounds / RUNS as f64 <= 0.45, "mean bound {}", bounds / RUNS as f64);
+
+    // Q depends on all of S (S_bound included) and h is drawn once from Q: the disintegrated
+    // theorem covers exactly this, at δ.
+    let dis_p = binomial_upper_tail(RUNS, DELTA, dis_below);
+    eprintln!(
+        "disintegrated: {dis_below}/{RUNS} bounds below the drawn network's true risk (p = {dis_p:.3}), \
+         {dis_naive_below}/{RUNS} empirical risks below it; mean bound {:.4}",
+        dis_bounds / RUNS as f64
+    );
+    assert!(dis_p >= 0.001, "{dis_below} of {RUNS} disintegrated certificates below the true risk");
+    assert!(binomial_upper_tail(RUNS, DELTA, dis_naive_below) < 0.001, "{dis_naive_below}");
+    assert!(dis_bounds / RUNS as f64 <= 0.5, "mean disintegrated bound {}", dis_bounds / RUNS as f64);
 }
 
 #[test]

@@ -59,6 +59,12 @@ pub(crate) struct CertifyArgs {
     /// KL term and δ′/K in the Monte Carlo term [default: 1].
     #[arg(long, value_parser = crate::args::positive_count)]
     configurations: Option<u64>,
+    /// Which certificates: gibbs (the stochastic predictor Q), disintegrated (one network drawn from
+    /// Q, saved as network.safetensors) or both. The Gibbs certificate is recorded in every
+    /// certificate.json; with `disintegrated` it is still computed and recorded, and the summary
+    /// leads with the drawn network.
+    #[arg(long, default_value = "both", value_parser = ["gibbs", "disintegrated", "both"])]
+    kind: String,
 }
 
 impl CertifyArgs {
@@ -83,7 +89,7 @@ impl CertifyArgs {
 
 pub(crate) fn run(args: CertifyArgs) -> Result<()> {
     let config = args.resolve()?;
-    println!("{}", certify_run(&config, &args.run)?);
+    println!("{}", certify_run_kind(&config, &args.run, &args.kind)?);
     Ok(())
 }
 
@@ -109,9 +115,22 @@ impl Observer for Bar {
 /// A folder without prior or posterior, a split that does not match its manifest, invalid settings,
 /// or an existing certificate.
 pub(crate) fn certify_run(config: &CertifyConfig, run_dir: &Path) -> Result<String> {
+    certify_run_kind(config, run_dir, "both")
+}
+
+/// The file the disintegrated certificate's drawn network is written to, inside the run folder.
+pub(crate) const NETWORK_FILE: &str = "network.safetensors";
+
+/// As [`certify_run`], for the certificates of `kind` (`gibbs`, `disintegrated` or `both`).
+pub(crate) fn certify_run_kind(config: &CertifyConfig, run_dir: &Path, kind: &str) -> Result<String> {
     let out = run_dir.join(CERTIFICATE_FILE);
-    if out.exists() {
-        return Err(UsageError(format!("{} exists already; it is never overwritten", out.display())).into());
+    let network_out = run_dir.join(NETWORK_FILE);
+    for file in [&out, &network_out] {
+        if file.exists() {
+            return Err(
+                UsageError(format!("{} exists already; it is never overwritten", file.display())).into()
+            );
+        }
     }
     let settings = config.0.check()?;
     let run = load_run(run_dir)?;
@@ -165,9 +184,43 @@ pub(crate) fn certify_run(config: &CertifyConfig, run_dir: &Path) -> Result<Stri
     certificate.wall_seconds.prior =
         record.fit.as_ref().and_then(|fit| fit.curve.last()).map(|epoch| epoch.seconds);
     certificate.wall_seconds.posterior = posterior_seconds;
+    if kind == "gibbs" {
+        certificate.disintegrated = None;
+    }
     certificate.verify().context("the certificate just computed does not verify")?;
-    certificate.write_new(&out)?;
-    Ok(format!("{}\ncertificate written to {}", certificate.summary(), out.display()))
+    if let Some(d) = &certificate.disintegrated {
+        // The very network certified: the same seed draws the same weights.
+        let drawn = network.draw(&mut pacbayes_nn::Noise::new(d.seed))?;
+        pacbayes_eval::save_drawn(&drawn, network.architecture(), &network_out)?;
+    }
+    let hashes = crate::commands::verify::file_hashes(
+        run_dir,
+        &certificate.split,
+        certificate.disintegrated.is_some(),
+    );
+    certificate.files = match hashes {
+        Ok(h) => Some(h),
+        Err(e) => {
+            let _ = std::fs::remove_file(&network_out);
+            return Err(e);
+        }
+    };
+    if let Err(e) = certificate.write_new(&out) {
+        let _ = std::fs::remove_file(&network_out);
+        return Err(e.into());
+    }
+    let mut summary = certificate.summary();
+    if kind == "disintegrated" {
+        if let Some(line) = summary.lines().find(|l| l.starts_with("disintegrated:")).map(str::to_owned) {
+            summary = format!("{line}\n{summary}");
+        }
+    }
+    let saved = if certificate.disintegrated.is_some() {
+        format!(", the certified drawn network to {}", network_out.display())
+    } else {
+        String::new()
+    };
+    Ok(format!("{summary}\ncertificate written to {}{saved}", out.display()))
 }
 
 /// The run's name: the `name` of its `config.toml` (a run being built in a temporary folder knows

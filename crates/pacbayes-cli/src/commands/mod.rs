@@ -4,6 +4,7 @@ pub(crate) mod bound;
 pub(crate) mod certify;
 pub(crate) mod data;
 pub(crate) mod posterior;
+pub(crate) mod predict;
 pub(crate) mod prior;
 pub(crate) mod report;
 pub(crate) mod run;
@@ -25,5 +26,6 @@ pub(crate) fn run(command: Command) -> anyhow::Result<()> {
         Command::Verify(args) => verify::run(args),
         Command::Report(args) => report::run(args),
         Command::Sweep(args) => sweep::run(args),
+        Command::Predict(args) => predict::run(args),
     }
 }

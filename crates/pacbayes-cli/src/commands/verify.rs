@@ -1,19 +1,62 @@
 //! `pacbayes verify FILE`: recompute a certificate from its recorded quantities.
+//! `pacbayes verify --run DIR`: also bind it to the run's files and recount what can be recounted.
+//!
+//! With `--run`, on top of the checks of `verify FILE`:
+//! - the SHA-256 of `prior.safetensors`, `posterior.safetensors`, `network.safetensors`, the split
+//!   manifest and the data must equal the recorded ones (the data is reloaded and checked against
+//!   the manifest's content hash);
+//! - KL(Q‖P) is recomputed in f64 from the two weight files; a recorded KL below it (beyond
+//!   10⁻⁶·max(1, KL) for the f32 accumulation of the certification) is rejected;
+//! - the held-out errors of the prior's mean network and the disintegrated errors of
+//!   `network.safetensors` on S_bound are recounted exactly, and ln dQ/dP(h) recomputed;
+//! - the empirical Gibbs risk ê (0-1) is re-estimated by the fast protocol with fresh draws (seed
+//!   `--seed`, repetitions until `--budget` seconds are spent, at least one). With ê_r the recorded
+//!   mean of N_r independent [0, 1] variables and ê_f the fresh mean of N_f, both with mean
+//!   $\hat R_S(Q)$, Hoeffding's inequality gives
+//!   $\Pr[|\hat e - \hat R_S(Q)| > t] \le 2e^{-2Nt^2}$; with $t_N = \sqrt{\ln(4/10^{-6})/(2N)}$ for
+//!   each, a record is rejected when $|\hat e_r - \hat e_f| > t_{N_r} + t_{N_f}$, which happens to an
+//!   honest record with probability at most $10^{-6}$.
+//!
+//! Every rejection names the field and both values, with exit status 2.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use anyhow::Result;
 use clap::Args;
-use pacbayes_eval::CertificateRecord;
+use pacbayes_data::SplitManifest;
+use pacbayes_eval::{CertificateRecord, FileHashes, LossSums, estimate_fast};
+use pacbayes_nn::{Network, Noise};
+use sha2::{Digest, Sha256};
+
+use crate::commands::certify::{CERTIFICATE_FILE, NETWORK_FILE};
+use crate::exit::UsageError;
+
+/// The false-rejection probability of the Gibbs re-estimate.
+const FALSE_REJECTION: f64 = 1e-6;
 
 #[derive(Debug, Args)]
 pub(crate) struct VerifyArgs {
-    /// A certificate.json.
-    file: PathBuf,
+    /// A certificate.json (without --run).
+    #[arg(required_unless_present = "run", conflicts_with = "run")]
+    file: Option<PathBuf>,
+    /// A run folder: also check its files' hashes, the KL, the recounted errors and ê.
+    #[arg(long)]
+    run: Option<PathBuf>,
+    /// Seed of the fresh draws of the Gibbs re-estimate (--run).
+    #[arg(long, default_value = "1")]
+    seed: u64,
+    /// Seconds to spend re-estimating the Gibbs risk (--run); at least one repetition is made.
+    #[arg(long, default_value = "30", value_parser = crate::args::non_negative)]
+    budget: f64,
 }
 
 pub(crate) fn run(args: VerifyArgs) -> Result<()> {
-    println!("{}", verify(&args.file)?);
+    match (&args.file, &args.run) {
+        (_, Some(dir)) => println!("{}", verify_run(dir, args.seed, args.budget)?),
+        (Some(file), None) => println!("{}", verify(file)?),
+        (None, None) => return Err(UsageError("expected a certificate.json or --run DIR".into()).into()),
+    }
     Ok(())
 }
 
@@ -34,5 +77,161 @@ pub(crate) fn verify(file: &std::path::Path) -> Result<String> {
         record.n_bound,
         record.kl,
         record.protocol.mc_samples
+    ))
+}
+
+fn sha256_file(path: &Path) -> Result<String> {
+    if !path.is_file() {
+        return Err(UsageError(format!("{}: missing; expected the run's file", path.display())).into());
+    }
+    let bytes = std::fs::read(path)?;
+    Ok(hex(&Sha256::digest(&bytes)))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The hashes a certificate of `run_dir` records.
+pub(crate) fn file_hashes(run_dir: &Path, split: &SplitManifest, with_network: bool) -> Result<FileHashes> {
+    Ok(FileHashes {
+        prior_safetensors: sha256_file(&run_dir.join("prior.safetensors"))?,
+        posterior_safetensors: sha256_file(&run_dir.join("posterior.safetensors"))?,
+        network_safetensors: if with_network {
+            Some(sha256_file(&run_dir.join(NETWORK_FILE))?)
+        } else {
+            None
+        },
+        split_manifest: hex(&Sha256::digest(split.to_json().as_bytes())),
+        data: split.content_sha256.clone(),
+    })
+}
+
+fn rejected(field: &str, recorded: impl std::fmt::Display, found: impl std::fmt::Display) -> anyhow::Error {
+    UsageError(format!("certificate rejected: {field}: recorded {recorded}, recomputed {found}")).into()
+}
+
+/// All parameters of a network's prior and posterior as f64 vectors: (μ_Q, σ_Q, μ_P, σ_P).
+fn flat_params(network: &Network) -> Result<[Vec<f64>; 4]> {
+    let (q, p) = (network.posterior()?, network.prior());
+    let flat = |ts: &[candle_core::Tensor]| -> Result<Vec<f64>> {
+        let mut out = Vec::new();
+        for t in ts {
+            out.extend(t.flatten_all()?.to_vec1::<f32>()?.into_iter().map(f64::from));
+        }
+        Ok(out)
+    };
+    Ok([flat(q.mu())?, flat(q.sigma())?, flat(p.mu())?, flat(p.sigma())?])
+}
+
+/// Verifies the certificate of `run_dir` against the run's files (see the module documentation).
+pub(crate) fn verify_run(run_dir: &Path, seed: u64, budget: f64) -> Result<String> {
+    let cert_file = run_dir.join(CERTIFICATE_FILE);
+    if !cert_file.is_file() {
+        return Err(
+            UsageError(format!("{}: missing; expected a certified run folder", cert_file.display())).into()
+        );
+    }
+    let record = CertificateRecord::read(&cert_file)?;
+    record.verify()?;
+    let recorded = record.files.as_ref().ok_or_else(|| {
+        UsageError(format!(
+            "{}: records no file hashes (files); certify again to bind them",
+            cert_file.display()
+        ))
+    })?;
+    let found = file_hashes(run_dir, &record.split, record.disintegrated.is_some())?;
+    for (field, r, f) in [
+        ("files.prior_safetensors", &recorded.prior_safetensors, &found.prior_safetensors),
+        ("files.posterior_safetensors", &recorded.posterior_safetensors, &found.posterior_safetensors),
+        ("files.split_manifest", &recorded.split_manifest, &found.split_manifest),
+        ("files.data", &recorded.data, &found.data),
+    ] {
+        if r != f {
+            return Err(rejected(field, r, f));
+        }
+    }
+    if recorded.network_safetensors != found.network_safetensors {
+        return Err(rejected(
+            "files.network_safetensors",
+            format!("{:?}", recorded.network_safetensors),
+            format!("{:?}", found.network_safetensors),
+        ));
+    }
+    let run = crate::commands::run_data::load_run(run_dir)?;
+    if run.split.manifest() != record.split {
+        return Err(UsageError(format!(
+            "certificate rejected: split: differs from the manifest in {}",
+            run_dir.display()
+        ))
+        .into());
+    }
+    let network = Network::load_posterior(run.prior.gaussian(), run_dir.join("posterior.safetensors"))?;
+    let [mq, sq, mp, sp] = flat_params(&network)?;
+    let kl = pacbayes_bounds::kl_diag_gaussian(&mq, &sq, &mp, &sp)?;
+    if record.kl < kl - 1e-6 * kl.max(1.0) {
+        return Err(rejected("kl", record.kl, kl));
+    }
+    let settings = record.settings.check()?;
+    let bound = run.split.bound();
+    if let Some(h) = &record.heldout {
+        let errors = pacbayes_eval::prior_mean_errors(&network, bound, &settings)?;
+        if errors != h.errors {
+            return Err(rejected("heldout.errors", h.errors, errors));
+        }
+    }
+    if let Some(d) = &record.disintegrated {
+        let drawn = pacbayes_eval::load_drawn(network.architecture(), &run_dir.join(NETWORK_FILE))?;
+        let mut errors = 0.0;
+        for b in bound.batches(settings.settings().batch_size) {
+            let width = b.features.len() / b.len().max(1);
+            let x = candle_core::Tensor::from_vec(b.features.clone(), (b.len(), width), network.device())?;
+            errors += pacbayes_eval::loss_sums(&drawn.forward_mean(&x)?, &b.labels, 0.5)?.zero_one;
+        }
+        let errors = errors.round() as u64;
+        if errors != d.errors {
+            return Err(rejected("disintegrated.errors", d.errors, errors));
+        }
+        let prior_of_drawn = drawn.prior();
+        let layers: Vec<[candle_core::Tensor; 2]> =
+            prior_of_drawn.mu().chunks(2).map(|c| [c[0].clone(), c[1].clone()]).collect();
+        let ratio = pacbayes_eval::log_density_ratio(&network.posterior()?, &network.prior(), &layers)?;
+        if d.log_density_ratio < ratio - 1e-6 * ratio.abs().max(1.0) {
+            return Err(rejected("disintegrated.log_density_ratio", d.log_density_ratio, ratio));
+        }
+    }
+    // The Gibbs risk, re-estimated with fresh draws.
+    let start = Instant::now();
+    let mut noise = Noise::new(seed);
+    let mut total = LossSums::default();
+    loop {
+        let e = estimate_fast(&network, bound, 1, &settings, &mut noise, &())?;
+        total = total
+            + LossSums {
+                zero_one: e.zero_one * e.mc_samples as f64,
+                cross_entropy: 0.0,
+                count: e.mc_samples,
+            };
+        if start.elapsed().as_secs_f64() >= budget {
+            break;
+        }
+    }
+    let fresh = total.means().0;
+    let t = |n: u64| ((4.0 / FALSE_REJECTION).ln() / (2.0 * n as f64)).sqrt();
+    let width = t(record.protocol.mc_samples) + t(total.count);
+    let emp = record.zero_one.emp_risk;
+    if (emp - fresh).abs() > width {
+        return Err(UsageError(format!(
+            "certificate rejected: zero_one.emp_risk: recorded {emp}, re-estimated {fresh} from {} fresh draws; \
+             they differ by more than {width:.6} (false rejection ≤ {FALSE_REJECTION})",
+            total.count
+        ))
+        .into());
+    }
+    Ok(format!(
+        "{}; files, KL ({kl:.4} nats recomputed), held-out and disintegrated errors recounted, ê re-estimated \
+         {fresh:.6} ± {width:.6} from {} fresh draws",
+        verify(&cert_file)?,
+        total.count
     ))
 }
