@@ -42,23 +42,32 @@
 //! Every random draw comes from a seeded [`pacbayes_nn::Noise`], forked once per unit of work in a
 //! fixed order, so a certificate does not depend on the number of threads.
 
+mod columns;
 mod error;
 mod estimate;
 mod gibbs;
 mod loss;
+mod present;
 mod record;
+mod rounding;
 mod settings;
+mod style;
 mod table;
 mod test_error;
 mod verify;
 
+pub use columns::{COLUMNS, Column, Decimals, Getter, PAPER_COLUMNS, TERMINAL_COLUMNS, column};
 pub use error::{Error, Result};
 pub use estimate::{Observer, RiskEstimate, estimate, estimate_classic, estimate_fast};
 pub use gibbs::{GibbsSampler, Stem};
 pub use loss::{LossSums, bounded_cross_entropy, loss_sums, predicted};
+pub use pacbayes_provenance::Provenance;
+pub use present::ROUNDING_NOTE;
 pub use record::{
     CertificateRecord, FORMAT, PriorSummary, ProtocolRecord, RunContext, Seeds, WallTimes, certify,
 };
+pub use rounding::{Kind, show};
 pub use settings::{CertifySettings, CheckedSettings, DEFAULT_FAST_DRAWS, Protocol};
-pub use table::{COLUMNS, TableRow, TightnessTable};
+pub use style::{CheckedStyle, MAX_DECIMALS, TableStyle};
+pub use table::TightnessTable;
 pub use test_error::{ENSEMBLE_RULE, TestErrors, test_errors};

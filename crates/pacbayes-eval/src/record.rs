@@ -5,6 +5,7 @@ use std::time::Instant;
 use pacbayes_bounds::{BoundInputs, BoundKind, Certificate, Charge, Ledger, McTerm};
 use pacbayes_data::{BoundSet, Dataset, SplitManifest};
 use pacbayes_nn::{Network, Noise};
+use pacbayes_provenance::Provenance;
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -125,6 +126,9 @@ pub struct CertificateRecord {
     pub gap: f64,
     /// Wall times.
     pub wall_seconds: WallTimes,
+    /// The code and machine that computed it (`unknown` in records written before it was recorded).
+    #[serde(default = "Provenance::unknown")]
+    pub provenance: Provenance,
 }
 
 /// What a certificate says about the run besides the network and the data.
@@ -236,11 +240,12 @@ pub fn certify(
             posterior: None,
         },
         test: tests,
+        provenance: Provenance::current(),
     })
 }
 
 impl CertificateRecord {
-    /// A few lines for the terminal.
+    /// A few lines for the terminal; bounds rounded up at 4 decimals.
     pub fn summary(&self) -> String {
         let p = &self.protocol;
         let how = match p.name {
@@ -248,11 +253,13 @@ impl CertificateRecord {
             Protocol::Classic => format!("classic, m = {} weight draws", p.draws.unwrap_or(0)),
         };
         let (z, c) = (&self.zero_one, &self.cross_entropy);
+        // Upper bounds are shown rounded up, so that no printed bound is below the certified one.
+        let up = |x: f64| crate::show(x, crate::Kind::UpperBound, 4);
         format!(
             "{run}: {arch} on {data}, n = {n}, KL = {kl:.2} nats (KL/n = {kln:.4}), union cost {u:.3} nats\n\
              protocol {how}: {mc} Monte Carlo draws, delta = {d}, delta_mc = {dmc}\n\
-             0-1 loss:   emp risk {ez:.4} (upper {uz:.4}) -> risk <= {bz:.4}\n\
-             bounded CE: emp risk {ec:.4} (upper {uc:.4}) -> risk <= {bc:.4}\n\
+             0-1 loss:   emp risk {ez:.4} (upper {uz}) -> risk <= {bz}\n\
+             bounded CE: emp risk {ec:.4} (upper {uc}) -> risk <= {bc}\n\
              test error: stochastic {ts:.4}, mean network {tm:.4}, ensemble of {te} {tv:.4}; gap {gap:.4}",
             run = self.run,
             arch = self.architecture,
@@ -265,11 +272,11 @@ impl CertificateRecord {
             d = z.delta,
             dmc = z.delta_mc.unwrap_or(0.0),
             ez = z.emp_risk,
-            uz = z.emp_risk_upper,
-            bz = z.bound,
+            uz = up(z.emp_risk_upper),
+            bz = up(z.bound),
             ec = c.emp_risk,
-            uc = c.emp_risk_upper,
-            bc = c.bound,
+            uc = up(c.emp_risk_upper),
+            bc = up(c.bound),
             ts = self.test.stochastic,
             tm = self.test.mean,
             te = self.test.ensemble_size,
