@@ -8,7 +8,10 @@
 //! assert_eq!(show(0.020916, Kind::LowerBound, 4), "0.0209");
 //! assert_eq!(show(0.020916, Kind::Estimate, 4), "0.0209");
 //! assert_eq!(show(0.025, Kind::Setting, 4), "0.025"); // settings exactly as given
-//! assert_eq!(show(0.0209, Kind::UpperBound, 4), "0.0210"); // the f64 nearest 0.0209 lies above it
+//! // Decided on the exact value of the f64: the one nearest 0.0209 lies below 0.0209, the one
+//! // nearest 0.1 above 0.1 (0.1000000000000000055…), so the latter is shown one unit higher.
+//! assert_eq!(show(0.0209, Kind::UpperBound, 4), "0.0209");
+//! assert_eq!(show(0.1, Kind::UpperBound, 4), "0.1001");
 //! assert_eq!(show(0.5, Kind::UpperBound, 4), "0.5000");
 //! ```
 
