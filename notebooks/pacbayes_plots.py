@@ -21,7 +21,8 @@ import polars as pl
 
 REPO = Path(__file__).resolve().parent.parent
 
-#: The columns of a tightness table (crates/pacbayes-eval/src/table.rs), in order.
+#: The columns of a tightness table's data files (crates/pacbayes-eval/src/columns.rs), in order; every
+#: value at full precision (``kl`` in nats beside ``kl_over_n``; ``commit`` names the code of the row).
 TABLE_COLUMNS = [
     "run",
     "dataset",
@@ -30,6 +31,7 @@ TABLE_COLUMNS = [
     "objective",
     "prior_fraction",
     "n_bound",
+    "kl",
     "kl_over_n",
     "stochastic_test_error",
     "mean_test_error",
@@ -37,6 +39,17 @@ TABLE_COLUMNS = [
     "bound",
     "gap",
     "wall_seconds",
+    "prior_kind",
+    "emp_risk_upper",
+    "cross_entropy_bound",
+    "ensemble_test_error",
+    "n_test",
+    "delta",
+    "delta_mc",
+    "mc_samples",
+    "union_cost_nats",
+    "p_min",
+    "commit",
 ]
 
 #: The columns of metrics.parquet (crates/pacbayes-posterior/src/metrics.rs).
@@ -76,13 +89,18 @@ def style() -> None:
 
 def _check_columns(frame: pl.DataFrame, expected: list[str], path: Path) -> None:
     missing = [c for c in expected if c not in frame.columns]
+    if "commit" in missing and "commit" in expected:
+        raise ValueError(
+            f"{path} was written before the tables held full precision (it has no commit column): "
+            "regenerate it with the current pacbayes (pacbayes report, or the experiment binary)"
+        )
     if missing:
         raise ValueError(f"{path} lacks the columns {missing}; it has {frame.columns}")
 
 
 def read_tables(root: Path) -> pl.DataFrame:
     """Every tightness table at or under ``root``, stacked, with a ``source`` column (the folder of
-    each table, relative to ``root``) and the columns ``prior_kind`` and ``dataset_name``.
+    each table, relative to ``root``) and the column ``dataset_name``.
 
     A run folder holds the one-row table of its own run, and a results folder the table of several
     runs: a row found twice (same values in every table column) is kept once.
@@ -98,7 +116,6 @@ def read_tables(root: Path) -> pl.DataFrame:
         frames.append(frame.select(TABLE_COLUMNS).with_columns(pl.lit(source or ".").alias("source")))
     table = pl.concat(frames, how="vertical_relaxed").unique(subset=TABLE_COLUMNS, keep="first", maintain_order=True)
     return table.with_columns(
-        pl.col("prior").str.split(":").list.first().str.strip_chars().alias("prior_kind"),
         pl.col("dataset").map_elements(dataset_name, return_dtype=pl.String).alias("dataset_name"),
     )
 

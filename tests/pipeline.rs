@@ -73,7 +73,7 @@ fn a_run_leaves_a_complete_folder_whose_certificate_verifies() -> anyhow::Result
     assert!(n_bound < split["n_train"].as_u64().expect("n_train"));
     assert!(std::fs::read_to_string(&outcome.certificate)?.contains(&format!("\"n\": {n_bound}")));
     // The table re-verifies the certificate; no temporary folder is left behind.
-    let table = pacbayes_cli::report_runs(std::slice::from_ref(&outcome.run_dir), &dir)?;
+    let table = pacbayes_cli::report_runs(std::slice::from_ref(&outcome.run_dir), &dir, &Default::default())?;
     assert!(table.contains("blobs"), "{table}");
     let leftovers: Vec<_> = std::fs::read_dir(&runs)?.filter_map(Result::ok).map(|e| e.file_name()).collect();
     assert_eq!(leftovers.len(), 1, "{leftovers:?}");

@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, ValueEnum};
+use pacbayes_eval::{CertificateRecord, Provenance};
 
 /// The schedule of every run of an experiment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -49,6 +50,10 @@ pub struct Options {
     /// Print the planned runs and their configurations, and stop.
     #[arg(long)]
     pub dry_run: bool,
+    /// Which runs the table accepts (every run made by one code, unless --allow-mixed) and how it
+    /// is shown.
+    #[command(flatten)]
+    pub table: pacbayes_cli::TableOptions,
 }
 
 #[derive(Parser)]
@@ -84,7 +89,8 @@ impl Planned {
 }
 
 /// Runs `plan` (skipping runs already done), then writes `table.{csv,parquet,md,tex}` and
-/// `runs.csv` (wall time per run, machine, date, schedule) into the results folder.
+/// `runs.csv` (wall time per run, schedule, and the code and machine of each run's certificate:
+/// commit, dirty tree, pacbayes and rustc versions, CPU) into the results folder.
 ///
 /// # Errors
 /// A run that fails, or a table that cannot be written.
@@ -94,7 +100,7 @@ pub fn run_grid(experiment: &str, plan: &[Planned], options: &Options) -> Result
     let wanted =
         |p: &&Planned| options.only.is_empty() || options.only.iter().any(|o| p.name.contains(o.as_str()));
     let selected: Vec<&Planned> = plan.iter().filter(wanted).collect();
-    let mut timings = String::from("run,seconds,schedule\n");
+    let mut timings = String::from("run,seconds,schedule,commit,dirty,pacbayes,rustc,cpu\n");
     let mut dirs = Vec::new();
     for (i, planned) in selected.iter().enumerate() {
         let text = format!(
@@ -127,12 +133,20 @@ pub fn run_grid(experiment: &str, plan: &[Planned], options: &Options) -> Result
             eprintln!("{}", outcome.table);
             Some(start.elapsed().as_secs_f64())
         };
+        let made_by = CertificateRecord::read(&dir.join("certificate.json"))
+            .map_or_else(|_| Provenance::unknown(), |r| r.provenance);
+        let dirty = made_by.dirty.map_or_else(|| "unknown".to_owned(), |d| d.to_string());
         let _ = writeln!(
             timings,
-            "{},{},{}",
-            planned.name,
-            seconds.map_or(String::new(), |s| format!("{s:.1}")),
-            options.preset.name()
+            "{},{},{},{},{},{},{},{}",
+            csv_cell(&planned.name),
+            seconds.map_or(String::new(), |s| s.to_string()),
+            options.preset.name(),
+            csv_cell(&made_by.commit),
+            dirty,
+            csv_cell(&made_by.pacbayes),
+            csv_cell(&made_by.rustc),
+            csv_cell(&made_by.cpu),
         );
         dirs.push(dir);
     }
@@ -140,11 +154,20 @@ pub fn run_grid(experiment: &str, plan: &[Planned], options: &Options) -> Result
         return Ok(());
     }
     std::fs::create_dir_all(&results).with_context(|| format!("creating {}", results.display()))?;
-    let table = pacbayes_cli::report_runs(&dirs, &results)?;
+    let table = pacbayes_cli::report_runs(&dirs, &results, &options.table)?;
     std::fs::write(results.join("runs.csv"), timings)?;
     std::fs::write(results.join("machine.txt"), machine())?;
     println!("{table}");
     Ok(())
+}
+
+/// A CSV cell: quoted when it holds a comma, a quote or a line break.
+fn csv_cell(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
 }
 
 /// The finished runs in `runs_dir` (of any experiment): candidates whose prior a run may reuse.

@@ -31,7 +31,7 @@ fn caused_by_input(err: &anyhow::Error) -> bool {
 
 /// Prints `error: …` on one line and returns 2 for input errors, 1 otherwise.
 pub(crate) fn failure(err: &anyhow::Error) -> ExitCode {
-    eprintln!("error: {}", one_line(&format!("{err:#}")));
+    eprintln!("error: {}", one_line(&message(err)));
     if caused_by_input(err) { ExitCode::from(2) } else { ExitCode::from(1) }
 }
 
@@ -54,6 +54,23 @@ pub(crate) fn clap_error(err: &clap::Error) -> ExitCode {
         .collect();
     eprintln!("{}", one_line(&kept.join(" ")));
     ExitCode::from(2)
+}
+
+/// The causes of `err` joined by `: `, each said once: an error whose message already quotes its
+/// source (`FILE: No such file or directory`) is not followed by that source again.
+fn message(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let said = cause.to_string();
+        if text.contains(&said) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&said);
+    }
+    text
 }
 
 fn one_line(text: &str) -> String {

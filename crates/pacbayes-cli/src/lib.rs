@@ -25,6 +25,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+pub use commands::report::TableOptions;
 pub use commands::run::{RunOutcome, made_with, report_runs, run_from_toml, run_reusing_prior};
 
 /// Parses the command line, runs the command, and maps its outcome to an exit status.

@@ -150,7 +150,17 @@ fn certify_verify_and_report() {
 
     let verified = ok(&pacbayes(&["verify", cert_path.to_str().unwrap()]));
     assert!(verified.starts_with("ok: risk ≤ "), "{verified}");
-    assert_eq!(verified.lines().count(), 1);
+    // The bound rounded up, and the code and machine that computed it.
+    let shown =
+        pacbayes_eval::show(cert["zero_one"]["bound"].as_f64().unwrap(), pacbayes_eval::Kind::UpperBound, 4);
+    assert!(verified.starts_with(&format!("ok: risk ≤ {shown} ")), "{shown}: {verified}");
+    assert_eq!(verified.lines().count(), 2, "{verified}");
+    let made_by = verified.lines().nth(1).unwrap();
+    let commit = cert["provenance"]["commit"].as_str().unwrap();
+    assert!(
+        made_by.starts_with("made by: commit ") && made_by.contains(commit) && made_by.contains("rustc"),
+        "{made_by}"
+    );
 
     for (field, change) in [
         (
@@ -194,6 +204,99 @@ fn certify_verify_and_report() {
     assert!(
         csv.lines().next().unwrap().starts_with("run,dataset,architecture,prior,objective,prior_fraction")
     );
+    assert!(csv.lines().next().unwrap().ends_with(",commit"), "{csv}");
+
+    // The presentation flags: chosen columns, decimals, the best certificate in bold, every column.
+    let styled = dir.join("styled");
+    let printed = ok(&pacbayes(&[
+        "report",
+        learnt.to_str().unwrap(),
+        free.to_str().unwrap(),
+        "--out",
+        styled.to_str().unwrap(),
+        "--columns",
+        "run,kl,bound",
+        "--decimals",
+        "3",
+        "--bold-best",
+        "--group-by",
+        "dataset",
+    ]));
+    let md = std::fs::read_to_string(styled.join("table.md")).unwrap();
+    assert!(md.starts_with("| run | KL | certificate |"), "{md}");
+    assert_eq!(md.matches("**").count(), 2, "one bold certificate:\n{md}");
+    let bounds: Vec<f64> = [&learnt, &free]
+        .iter()
+        .map(|run| common::json(&run.join("certificate.json"))["zero_one"]["bound"].as_f64().unwrap())
+        .collect();
+    let best = pacbayes_eval::show(bounds[0].min(bounds[1]), pacbayes_eval::Kind::UpperBound, 3);
+    assert!(md.contains(&format!("**{best}**")), "{best}:\n{md}");
+    assert!(printed.lines().next().unwrap().starts_with("run"), "{printed}");
+    let wide =
+        ok(&pacbayes(&["report", learnt.to_str().unwrap(), "--out", styled.to_str().unwrap(), "--wide"]));
+    assert!(wide.contains("MC draws") && wide.contains("commit"), "{wide}");
+    assert_user_error(
+        &pacbayes(&[
+            "report",
+            learnt.to_str().unwrap(),
+            "--out",
+            styled.to_str().unwrap(),
+            "--columns",
+            "bund",
+        ]),
+        "bund",
+    );
+    assert_user_error(
+        &pacbayes(&[
+            "report",
+            learnt.to_str().unwrap(),
+            "--out",
+            styled.to_str().unwrap(),
+            "--decimals",
+            "13",
+        ]),
+        "decimals",
+    );
+
+    // Certificates made by other code are refused in one table unless --allow-mixed.
+    let mut other = common::json(&free.join("certificate.json"));
+    other["provenance"]["commit"] = serde_json::json!("0".repeat(40));
+    other["provenance"]["dirty"] = serde_json::json!(false);
+    let older = dir.join("older.json");
+    std::fs::write(&older, serde_json::to_string_pretty(&other).unwrap()).unwrap();
+    let mixed =
+        ["report", learnt.to_str().unwrap(), older.to_str().unwrap(), "--out", styled.to_str().unwrap()];
+    assert_user_error(&pacbayes(&mixed), "--allow-mixed");
+    let allowed = ok(&pacbayes(&[&mixed[..], &["--allow-mixed"][..]].concat()));
+    assert!(allowed.contains("written"), "{allowed}");
+}
+
+#[test]
+fn small_messages_say_what_is_wrong_once() {
+    let dir = scratch("messages");
+    // A missing folder: said once, not "No such file or directory" twice.
+    let missing = dir.join("no-such-run");
+    let out = pacbayes(&["report", missing.to_str().unwrap(), "--out", dir.to_str().unwrap()]);
+    assert_user_error(&out, "no-such-run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.matches("no-such-run").count() == 1 && !err.contains("os error"), "{err}");
+    // A folder without a certificate.
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    assert_user_error(&pacbayes(&["report", empty.to_str().unwrap()]), "no certificate.json");
+    // An unreadable file elsewhere: the system's reason appears once.
+    let out = pacbayes(&["verify", missing.to_str().unwrap()]);
+    assert_user_error(&out, "no-such-run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+    // A JSON file that is not a certificate (a prior's record) is said to be one.
+    let prior = dir.join("prior.json");
+    std::fs::write(&prior, r#"{"kind": "data-free", "settings": {"protocol": 3}}"#).unwrap();
+    let out = pacbayes(&["verify", prior.to_str().unwrap()]);
+    assert_user_error(&out, "is not a certificate");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("protocol"));
+    std::fs::write(&prior, "[1, 2]").unwrap();
+    assert_user_error(&pacbayes(&["verify", prior.to_str().unwrap()]), "is not a certificate");
 }
 
 #[test]

@@ -38,7 +38,26 @@ fn a_run_prints_its_row_and_certificate_and_is_never_overwritten() {
     ];
     let out = pacbayes(&args);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    // Every path printed is where the file is once the run is finished, not in the temporary folder.
+    assert!(!stdout.contains(".tmp-") && !stderr.contains(".tmp-"), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "certificate written to {}",
+            runs.join("blobs").join("certificate.json").display()
+        )),
+        "{stderr}"
+    );
+    let table = stdout.lines().take_while(|l| !l.starts_with("written:"));
+    assert!(
+        table.clone().count() >= 3 && table.clone().all(|l| l.chars().count() <= 100),
+        "wider than 100:\n{stdout}"
+    );
+    // The summary shows the certificate rounded up.
+    let bound = json(&runs.join("blobs").join("certificate.json"))["zero_one"]["bound"].as_f64().unwrap();
+    let shown = pacbayes_eval::show(bound, pacbayes_eval::Kind::UpperBound, 4);
+    assert!(stderr.contains(&format!("risk <= {shown}")), "{shown}: {stderr}");
     let certificate = runs.join("blobs").join("certificate.json");
     assert!(stdout.contains(&format!("certificate: {}", certificate.display())), "{stdout}");
     assert!(stdout.contains("blobs"), "{stdout}");

@@ -84,7 +84,8 @@ fn a_local_sweep_runs_every_configuration_once_and_merges_them() {
     std::fs::write(&tampered, serde_json::to_string_pretty(&unpaid).unwrap()).unwrap();
     assert_eq!(pacbayes(&["verify", tampered.to_str().unwrap()]).status.code(), Some(2));
     // The best prior scale for each seed: two choices, each among 2.
-    let stdout = ok(&pacbayes(&["sweep", "report", "tiny", "--select", "best", "--per", "seed", "--sweeps-dir", s]));
+    let stdout =
+        ok(&pacbayes(&["sweep", "report", "tiny", "--select", "best", "--per", "seed", "--sweeps-dir", s]));
     assert_eq!(stdout.matches("among 2 configurations").count(), 2, "{stdout}");
     for seed in ["0", "1"] {
         let record = json(&sweeps.join(format!("tiny/selected/seed={seed}.json")));

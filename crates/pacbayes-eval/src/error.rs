@@ -32,6 +32,31 @@ pub enum Error {
         /// What does not match.
         reason: String,
     },
+    /// A table setting naming a column the table does not have.
+    #[error("{setting}: {name:?} is not a column of the table (columns: {known})")]
+    UnknownColumn {
+        /// The setting (`columns`, `group_by`).
+        setting: &'static str,
+        /// The name given.
+        name: String,
+        /// The columns there are.
+        known: String,
+    },
+    /// Certificates made by different code, gathered in one table without leave to mix them.
+    #[error(
+        "{run} was made by code {code} but {first_run} by {first_code}: a table holds the runs of one \
+         code"
+    )]
+    MixedCode {
+        /// The first run of the table.
+        first_run: String,
+        /// Its code ([`pacbayes_provenance::Provenance::code`]).
+        first_code: String,
+        /// The first run made by other code.
+        run: String,
+        /// Its code.
+        code: String,
+    },
     /// The bound arithmetic refused its inputs.
     #[error(transparent)]
     Bounds(#[from] pacbayes_bounds::Error),
@@ -48,6 +73,14 @@ pub enum Error {
         path: PathBuf,
         /// The underlying error.
         source: std::io::Error,
+    },
+    /// A file that is not a certificate at all (another record, or JSON of another kind).
+    #[error("{path} is not a certificate: {reason}")]
+    NotACertificate {
+        /// The file.
+        path: PathBuf,
+        /// What it lacks.
+        reason: String,
     },
     /// A file that is not valid JSON for what it should hold.
     #[error("{path}: {source}")]

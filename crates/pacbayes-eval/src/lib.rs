@@ -42,20 +42,25 @@
 //! Every random draw comes from a seeded [`pacbayes_nn::Noise`], forked once per unit of work in a
 //! fixed order, so a certificate does not depend on the number of threads.
 
+mod columns;
 mod disintegrated;
 mod error;
 mod estimate;
 mod gibbs;
 mod heldout;
 mod loss;
+mod present;
 mod record;
+mod rounding;
 mod selected;
 mod selection;
 mod settings;
+mod style;
 mod table;
 mod test_error;
 mod verify;
 
+pub use columns::{COLUMNS, Column, Decimals, Getter, PAPER_COLUMNS, TERMINAL_COLUMNS, column};
 pub use disintegrated::{
     DisintegratedRecord, certify_disintegrated, disintegrated_seed, drawn_errors, load_drawn,
     log_density_ratio, save_drawn,
@@ -65,11 +70,15 @@ pub use estimate::{Observer, RiskEstimate, estimate, estimate_classic, estimate_
 pub use gibbs::{GibbsSampler, Stem};
 pub use heldout::{HeldoutRecord, prior_mean_errors};
 pub use loss::{LossSums, bounded_cross_entropy, loss_sums, predicted};
+pub use pacbayes_provenance::Provenance;
+pub use present::ROUNDING_NOTE;
 pub use record::{
     CertificateRecord, FORMAT, FileHashes, PriorSummary, ProtocolRecord, RunContext, Seeds, WallTimes,
     certify,
 };
+pub use rounding::{Kind, show};
 pub use selection::{configurations_charge, delta_mc_per_configuration};
 pub use settings::{CertifySettings, CheckedSettings, DEFAULT_FAST_DRAWS, Protocol};
-pub use table::{COLUMNS, TableRow, TightnessTable};
+pub use style::{CheckedStyle, MAX_DECIMALS, TableStyle};
+pub use table::TightnessTable;
 pub use test_error::{ENSEMBLE_RULE, TestErrors, test_errors};

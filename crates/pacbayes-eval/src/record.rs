@@ -5,6 +5,7 @@ use std::time::Instant;
 use pacbayes_bounds::{BoundInputs, BoundKind, Certificate, Charge, Ledger, McTerm};
 use pacbayes_data::{BoundSet, Dataset, SplitManifest};
 use pacbayes_nn::{Network, Noise};
+use pacbayes_provenance::Provenance;
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -139,6 +140,9 @@ pub struct CertificateRecord {
     pub files: Option<FileHashes>,
     /// Wall times.
     pub wall_seconds: WallTimes,
+    /// The code and machine that computed it (`unknown` in records written before it was recorded).
+    #[serde(default = "Provenance::unknown")]
+    pub provenance: Provenance,
 }
 
 /// SHA-256 (lowercase hex) of what a certificate binds: the weights, the split and the data.
@@ -279,11 +283,12 @@ pub fn certify(
             posterior: None,
         },
         test: tests,
+        provenance: Provenance::current(),
     })
 }
 
 impl CertificateRecord {
-    /// A few lines for the terminal.
+    /// A few lines for the terminal; bounds rounded up at 4 decimals.
     pub fn summary(&self) -> String {
         let p = &self.protocol;
         let how = match p.name {
@@ -291,11 +296,13 @@ impl CertificateRecord {
             Protocol::Classic => format!("classic, m = {} weight draws", p.draws.unwrap_or(0)),
         };
         let (z, c) = (&self.zero_one, &self.cross_entropy);
+        // Upper bounds are shown rounded up, so that no printed bound is below the certified one.
+        let up = |x: f64| crate::show(x, crate::Kind::UpperBound, 4);
         format!(
             "{run}: {arch} on {data}, n = {n}, KL = {kl:.2} nats (KL/n = {kln:.4}), union cost {u:.3} nats\n\
              protocol {how}: {mc} Monte Carlo draws, delta = {d}, delta_mc = {dmc}\n\
-             0-1 loss:   emp risk {ez:.4} (upper {uz:.4}) -> risk <= {bz:.4}\n\
-             bounded CE: emp risk {ec:.4} (upper {uc:.4}) -> risk <= {bc:.4}\n\
+             0-1 loss:   emp risk {ez:.4} (upper {uz}) -> risk <= {bz}\n\
+             bounded CE: emp risk {ec:.4} (upper {uc}) -> risk <= {bc}\n\
              test error: stochastic {ts:.4}, mean network {tm:.4}, ensemble of {te} {tv:.4}; gap {gap:.4}{held}{dis}",
             run = self.run,
             arch = self.architecture,
@@ -308,33 +315,33 @@ impl CertificateRecord {
             d = z.delta,
             dmc = z.delta_mc.unwrap_or(0.0),
             ez = z.emp_risk,
-            uz = z.emp_risk_upper,
-            bz = z.bound,
+            uz = up(z.emp_risk_upper),
+            bz = up(z.bound),
             ec = c.emp_risk,
-            uc = c.emp_risk_upper,
-            bc = c.bound,
+            uc = up(c.emp_risk_upper),
+            bc = up(c.bound),
             ts = self.test.stochastic,
             tm = self.test.mean,
             te = self.test.ensemble_size,
             tv = self.test.ensemble,
             gap = self.gap,
             held = self.heldout.as_ref().map_or_else(String::new, |h| format!(
-                "\nheld-out:   prior mean network {e}/{n} errors on S_bound -> risk <= {b:.4} \
+                "\nheld-out:   prior mean network {e}/{n} errors on S_bound -> risk <= {b} \
                  (test-set bound, delta = {d:.4}); advantage of PAC-Bayes {a:+.4}",
                 e = h.errors,
                 n = h.n,
-                b = h.bound,
+                b = up(h.bound),
                 d = h.delta,
                 a = h.bound - z.bound,
             )),
             dis = self.disintegrated.as_ref().map_or_else(String::new, |d| format!(
                 "\ndisintegrated: one network drawn from Q (seed {seed}), {e}/{n} errors on S_bound, \
-                 ln dQ/dP = {r:.2} nats -> its risk <= {b:.4}",
+                 ln dQ/dP = {r:.2} nats -> its risk <= {b}",
                 seed = d.seed,
                 e = d.errors,
                 n = self.n_bound,
                 r = d.log_density_ratio,
-                b = d.certificate.bound,
+                b = up(d.certificate.bound),
             )),
         )
     }

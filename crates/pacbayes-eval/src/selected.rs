@@ -40,7 +40,8 @@ impl CertificateRecord {
         selected.settings.configurations = after;
         let s = &selected.settings;
         let mc_samples = self.protocol.mc_samples;
-        selected.zero_one = kl_certificate(self.zero_one.emp_risk, self.kl, self.n_bound, s, mc_samples, &ledger)?;
+        selected.zero_one =
+            kl_certificate(self.zero_one.emp_risk, self.kl, self.n_bound, s, mc_samples, &ledger)?;
         selected.cross_entropy =
             kl_certificate(self.cross_entropy.emp_risk, self.kl, self.n_bound, s, mc_samples, &ledger)?;
         selected.heldout = match &self.heldout {

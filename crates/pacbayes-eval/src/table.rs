@@ -1,174 +1,133 @@
 //! Tightness tables: one row per certified run, as papers print them.
 //!
-//! Risks, KL/n and α are rounded to 4 decimals and seconds to 1 before any output is written, so the
-//! CSV, Parquet, Markdown and LaTeX files and the terminal all show the same numbers.
+//! The data files (`table.csv`, `table.parquet`) hold every column of [`COLUMNS`] exactly as
+//! computed (f64; the CSV in the shortest form that reads back to the same f64). Rounding happens
+//! only in the views (`table.md`, `table.tex`, the terminal), by the [`Kind`](crate::Kind) of each
+//! column: certificates up, so that no shown certificate is below the certified value.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use polars::prelude::{Column, CsvWriter, DataFrame, ParquetWriter, SerWriter};
+use polars::prelude::{Column as Series, CsvWriter, DataFrame, ParquetWriter, SerWriter};
 
+use crate::columns::{COLUMNS, Getter};
+use crate::present;
+use crate::style::CheckedStyle;
 use crate::{CertificateRecord, Error, Result};
-
-/// The column names, in order.
-pub const COLUMNS: [&str; 17] = [
-    "run",
-    "dataset",
-    "architecture",
-    "prior",
-    "objective",
-    "prior_fraction",
-    "n_bound",
-    "kl_over_n",
-    "stochastic_test_error",
-    "mean_test_error",
-    "emp_risk",
-    "bound",
-    "gap",
-    "wall_seconds",
-    "heldout_bound",
-    "advantage",
-    "disintegrated_bound",
-];
-
-/// Decimals printed for each numeric column after the five text columns.
-const DECIMALS: [usize; 12] = [4, 0, 4, 4, 4, 4, 4, 4, 1, 4, 4, 4];
-
-fn round(x: f64, decimals: i32) -> f64 {
-    let scale = 10f64.powi(decimals);
-    (x * scale).round() / scale
-}
-
-/// One row of the table (the 0-1 loss certificate; numbers already rounded).
-#[derive(Debug, Clone, PartialEq)]
-pub struct TableRow {
-    /// Text columns: run, dataset, architecture, prior, objective.
-    pub text: [String; 5],
-    /// α, the prior fraction.
-    pub prior_fraction: f64,
-    /// n = |S_bound|.
-    pub n_bound: u64,
-    /// Numeric columns: KL/n, stochastic test error, mean test error, ê, bound, gap, seconds, and
-    /// the held-out baseline's bound and its excess over the bound (`advantage`, positive when
-    /// PAC-Bayes is tighter; both NaN for a record without a held-out baseline), and the
-    /// disintegrated bound of the drawn network (NaN without one).
-    pub numbers: [f64; 10],
-}
-
-impl TableRow {
-    /// The row of a certificate record.
-    pub fn from_record(r: &CertificateRecord) -> Self {
-        Self {
-            text: [
-                r.run.clone(),
-                r.dataset.clone(),
-                r.architecture.clone(),
-                r.prior.description.clone(),
-                r.objective.clone(),
-            ],
-            prior_fraction: round(r.split.prior_fraction, 4),
-            n_bound: r.n_bound,
-            numbers: [
-                round(r.kl_over_n, 4),
-                round(r.test.stochastic, 4),
-                round(r.test.mean, 4),
-                round(r.zero_one.emp_risk, 4),
-                round(r.zero_one.bound, 4),
-                round(r.gap, 4),
-                round(r.wall_seconds.run(), 1),
-                r.heldout.as_ref().map_or(f64::NAN, |h| round(h.bound, 4)),
-                r.heldout.as_ref().map_or(f64::NAN, |h| round(h.bound - r.zero_one.bound, 4)),
-                r.disintegrated.as_ref().map_or(f64::NAN, |d| round(d.certificate.bound, 4)),
-            ],
-        }
-    }
-
-    /// Every cell as printed.
-    fn cells(&self) -> Vec<String> {
-        let mut cells = self.text.to_vec();
-        cells.push(format!("{:.4}", self.prior_fraction));
-        cells.push(self.n_bound.to_string());
-        for (x, d) in self.numbers.iter().zip(&DECIMALS[2..]) {
-            cells.push(format!("{x:.d$}", d = *d));
-        }
-        cells
-    }
-}
 
 /// A tightness table over several runs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TightnessTable {
-    rows: Vec<TableRow>,
+    records: Vec<CertificateRecord>,
+    /// Columns of the data files besides [`COLUMNS`] (a sweep's grid values): name, one text per row.
+    extra: Vec<(String, Vec<String>)>,
 }
 
 impl TightnessTable {
     /// One row per record, in the order given.
     pub fn new(records: &[CertificateRecord]) -> Self {
-        Self { rows: records.iter().map(TableRow::from_record).collect() }
+        Self { records: records.to_vec(), extra: Vec::new() }
     }
 
-    /// The rows.
-    pub fn rows(&self) -> &[TableRow] {
-        &self.rows
+    /// Adds a text column to the data files (CSV, Parquet), after [`COLUMNS`]: a sweep's grid key
+    /// and each row's value of it.
+    ///
+    /// # Errors
+    /// A number of values other than the number of rows, or a name that [`COLUMNS`] has already.
+    pub fn with_column(mut self, name: &str, values: Vec<String>) -> Result<Self> {
+        if values.len() != self.records.len() || COLUMNS.iter().any(|c| c.name == name) {
+            return Err(Error::UnknownColumn {
+                setting: "extra column",
+                name: name.to_owned(),
+                known: format!(
+                    "a name not among the table's own columns, with {} values (got {})",
+                    self.records.len(),
+                    values.len()
+                ),
+            });
+        }
+        self.extra.push((name.to_owned(), values));
+        Ok(self)
     }
 
-    /// The table as a polars data frame (columns [`COLUMNS`]).
+    /// The records of the rows.
+    pub fn records(&self) -> &[CertificateRecord] {
+        &self.records
+    }
+
+    /// Checks that every row was made by the same code (the same commit, equally clean or dirty;
+    /// see [`pacbayes_provenance::Provenance::code`]).
+    ///
+    /// # Errors
+    /// [`Error::MixedCode`] naming the first row and the first row made by other code.
+    pub fn check_single_code(&self) -> Result<()> {
+        let Some(first) = self.records.first() else { return Ok(()) };
+        let first_code = first.provenance.code();
+        match self.records.iter().find(|r| r.provenance.code() != first_code) {
+            Some(other) => Err(Error::MixedCode {
+                first_run: first.run.clone(),
+                first_code,
+                run: other.run.clone(),
+                code: other.provenance.code(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// The table as a polars data frame: every column of [`COLUMNS`], at full precision.
     ///
     /// # Errors
     /// Only on a polars failure.
     pub fn to_data_frame(&self) -> Result<DataFrame> {
-        let mut columns: Vec<Column> = (0..5)
-            .map(|i| {
-                let values: Vec<&str> = self.rows.iter().map(|r| r.text[i].as_str()).collect();
-                Column::new(COLUMNS[i].into(), values)
+        let mut columns: Vec<Series> = COLUMNS
+            .iter()
+            .map(|c| {
+                let name = c.name.into();
+                let rs = self.records.iter();
+                match c.get {
+                    Getter::Text(get) => Series::new(name, rs.map(get).collect::<Vec<_>>()),
+                    Getter::Keyed { long, .. } => Series::new(name, rs.map(long).collect::<Vec<_>>()),
+                    Getter::Count(get) => Series::new(name, rs.map(get).collect::<Vec<_>>()),
+                    Getter::Real(get) => Series::new(name, rs.map(get).collect::<Vec<_>>()),
+                }
             })
             .collect();
-        columns.push(Column::new(
-            COLUMNS[5].into(),
-            self.rows.iter().map(|r| r.prior_fraction).collect::<Vec<_>>(),
-        ));
-        columns.push(Column::new(COLUMNS[6].into(), self.rows.iter().map(|r| r.n_bound).collect::<Vec<_>>()));
-        for i in 0..10 {
-            let values: Vec<f64> = self.rows.iter().map(|r| r.numbers[i]).collect();
-            columns.push(Column::new(COLUMNS[7 + i].into(), values));
+        for (name, values) in &self.extra {
+            columns.push(Series::new(name.as_str().into(), values.clone()));
         }
-        Ok(DataFrame::new(self.rows.len(), columns)?)
+        Ok(DataFrame::new(self.records.len(), columns)?)
     }
 
-    /// A Markdown (GitHub) table, numbers right-aligned.
-    pub fn to_markdown(&self) -> String {
-        let mut out = format!("| {} |\n|", COLUMNS.join(" | "));
-        for i in 0..COLUMNS.len() {
-            out.push_str(if i < 5 { "---|" } else { "---:|" });
-        }
-        out.push('\n');
-        for row in &self.rows {
-            let cells: Vec<String> = row.cells().iter().map(|c| c.replace('|', "\\|")).collect();
-            out.push_str(&format!("| {} |\n", cells.join(" | ")));
-        }
-        out
+    /// The Markdown (GitHub) table of `style`'s columns, with its key and the rounding note.
+    pub fn to_markdown(&self, style: &CheckedStyle) -> String {
+        present::markdown(&self.records, style)
     }
 
-    /// A LaTeX `tabular` with booktabs rules (`\usepackage{booktabs}`).
-    pub fn to_latex(&self) -> String {
-        let spec = format!("{}{}", "l".repeat(5), "r".repeat(COLUMNS.len() - 5));
-        let header: Vec<String> = COLUMNS.iter().map(|c| latex_escape(c)).collect();
-        let mut out =
-            format!("\\begin{{tabular}}{{{spec}}}\n\\toprule\n{} \\\\\n\\midrule\n", header.join(" & "));
-        for row in &self.rows {
-            let cells: Vec<String> = row.cells().iter().map(|c| latex_escape(c)).collect();
-            out.push_str(&format!("{} \\\\\n", cells.join(" & ")));
-        }
-        out.push_str("\\bottomrule\n\\end{tabular}\n");
-        out
+    /// A LaTeX `tabular` with booktabs rules and math headers, followed by its key and the rounding
+    /// note (`\usepackage{booktabs}`).
+    pub fn to_latex(&self, style: &CheckedStyle) -> String {
+        present::latex(&self.records, style)
+    }
+
+    /// The terminal view of `style` (the [`Display`](fmt::Display) of the table uses the default).
+    pub fn to_terminal(&self, style: &CheckedStyle) -> String {
+        present::terminal(&self.records, style)
     }
 
     /// Writes `table.csv`, `table.parquet`, `table.md` and `table.tex` into `dir` (created if
-    /// needed) and returns their paths.
+    /// needed) in the default style, and returns their paths.
     ///
     /// # Errors
     /// A file that cannot be written.
     pub fn write(&self, dir: &Path) -> Result<Vec<PathBuf>> {
+        self.write_with(dir, &CheckedStyle::default())
+    }
+
+    /// As [`TightnessTable::write`], the Markdown and LaTeX tables in `style`.
+    ///
+    /// # Errors
+    /// A file that cannot be written.
+    pub fn write_with(&self, dir: &Path, style: &CheckedStyle) -> Result<Vec<PathBuf>> {
         let io = |path: &Path| {
             let path = path.to_path_buf();
             move |source| Error::Io { path, source }
@@ -180,51 +139,15 @@ impl TightnessTable {
         let file = |p: &Path| std::fs::File::create(p).map_err(io(p));
         CsvWriter::new(file(&paths[0])?).include_header(true).finish(&mut df)?;
         ParquetWriter::new(file(&paths[1])?).finish(&mut df)?;
-        std::fs::write(&paths[2], self.to_markdown()).map_err(io(&paths[2]))?;
-        std::fs::write(&paths[3], self.to_latex()).map_err(io(&paths[3]))?;
+        std::fs::write(&paths[2], self.to_markdown(style)).map_err(io(&paths[2]))?;
+        std::fs::write(&paths[3], self.to_latex(style)).map_err(io(&paths[3]))?;
         Ok(paths)
     }
 }
 
-/// The table on a terminal: every column, aligned, numbers right-aligned.
+/// The table on a terminal, in the default style (about 100 characters wide).
 impl fmt::Display for TightnessTable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let rows: Vec<Vec<String>> = self.rows.iter().map(TableRow::cells).collect();
-        let widths: Vec<usize> = (0..COLUMNS.len())
-            .map(|i| rows.iter().map(|r| r[i].chars().count()).chain([COLUMNS[i].len()]).max().unwrap_or(0))
-            .collect();
-        let line = |cells: &[String]| {
-            let padded: Vec<String> = cells
-                .iter()
-                .zip(&widths)
-                .enumerate()
-                .map(|(i, (c, w))| if i < 5 { format!("{c:<w$}") } else { format!("{c:>w$}") })
-                .collect();
-            padded.join("  ").trim_end().to_owned()
-        };
-        let header: Vec<String> = COLUMNS.iter().map(|c| (*c).to_owned()).collect();
-        writeln!(f, "{}", line(&header))?;
-        writeln!(f, "{}", "-".repeat(widths.iter().sum::<usize>() + 2 * (widths.len() - 1)))?;
-        for row in &rows {
-            writeln!(f, "{}", line(row))?;
-        }
-        Ok(())
+        f.write_str(&self.to_terminal(&CheckedStyle::default()))
     }
-}
-
-fn latex_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\textbackslash{}"),
-            '&' | '%' | '$' | '#' | '_' | '{' | '}' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '~' => out.push_str("\\textasciitilde{}"),
-            '^' => out.push_str("\\textasciicircum{}"),
-            _ => out.push(c),
-        }
-    }
-    out
 }

@@ -185,10 +185,20 @@ impl CertificateRecord {
     /// Reads a record from a JSON file.
     ///
     /// # Errors
-    /// An unreadable file, or JSON that is not a certificate record (unknown keys included).
+    /// An unreadable file, [`Error::NotACertificate`] for JSON without the certificate's `format`,
+    /// or a certificate record that does not parse (unknown keys included).
     pub fn read(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.into(), source })?;
-        serde_json::from_str(&text).map_err(|source| Error::Json { path: path.into(), source })
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|source| Error::Json { path: path.into(), source })?;
+        let not = |reason: String| Err(Error::NotACertificate { path: path.into(), reason });
+        match value.get("format") {
+            _ if !value.is_object() => return not("it holds no JSON object".into()),
+            None => return not(format!("it has no \"format\": {FORMAT:?}")),
+            Some(serde_json::Value::String(f)) if f == FORMAT => {}
+            Some(other) => return not(format!("its format is {other}, not {FORMAT:?}")),
+        }
+        serde_json::from_value(value).map_err(|source| Error::Json { path: path.into(), source })
     }
 
     /// Pretty-printed JSON.

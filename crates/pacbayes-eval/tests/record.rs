@@ -5,8 +5,8 @@ use candle_core::Device;
 use pacbayes_bounds::{Charge, Ledger};
 use pacbayes_data::{LinearTeacher, Split, SplitConfig};
 use pacbayes_eval::{
-    COLUMNS, CertificateRecord, CertifySettings, Error, PriorSummary, Protocol, RunContext, TightnessTable,
-    certify,
+    COLUMNS, CertificateRecord, CertifySettings, Error, Kind, PriorSummary, Protocol, RunContext, TableStyle,
+    TightnessTable, certify,
 };
 use pacbayes_nn::{Architecture, Network};
 
@@ -142,21 +142,86 @@ fn the_tightness_table_has_a_row_per_run_in_four_formats() {
     let df = table.to_data_frame().unwrap();
     assert_eq!(df.height(), 2);
     let names: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
-    assert_eq!(names, COLUMNS);
+    let expected: Vec<&str> = COLUMNS.iter().map(|c| c.name).collect();
+    assert_eq!(names, expected);
     let dir = tempfile::tempdir().unwrap();
     let paths = table.write(dir.path()).unwrap();
     assert_eq!(paths.len(), 4);
     let csv = std::fs::read_to_string(&paths[0]).unwrap();
     assert_eq!(csv.lines().count(), 3);
-    assert!(csv.starts_with(&COLUMNS.join(",")));
-    let bound = format!("{:.4}", records[0].zero_one.bound);
-    assert!(csv.lines().nth(1).unwrap().contains(bound.trim_end_matches('0')), "{csv}");
+    assert!(csv.starts_with(&expected.join(",")));
+    // Full precision: the CSV reads back to the very f64 of the record.
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let at = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    for (line, r) in csv.lines().skip(1).zip(&records) {
+        let cells = split_csv(line);
+        let bound: f64 = cells[at("bound")].parse().unwrap();
+        assert_eq!(bound.to_bits(), r.zero_one.bound.to_bits(), "{line}");
+        let kl: f64 = cells[at("kl")].parse().unwrap();
+        assert_eq!(kl.to_bits(), r.kl.to_bits());
+        let kl_over_n: f64 = cells[at("kl_over_n")].parse().unwrap();
+        assert_eq!(kl_over_n.to_bits(), r.kl_over_n.to_bits());
+        assert_eq!(cells[at("mc_samples")], r.protocol.mc_samples.to_string());
+        assert_eq!(cells[at("delta")], "0.025");
+        assert_eq!(cells[at("commit")], r.provenance.code());
+    }
+    let shown = pacbayes_eval::show(records[0].zero_one.bound, Kind::UpperBound, 4);
     let md = std::fs::read_to_string(&paths[2]).unwrap();
-    assert_eq!(md.lines().count(), 4);
-    assert!(md.contains(&bound));
+    assert_eq!(md.lines().filter(|l| l.starts_with('|')).count(), 4, "{md}");
+    assert!(md.contains(&shown), "{md}");
+    assert!(md.contains("rounded up"), "{md}");
     let tex = std::fs::read_to_string(&paths[3]).unwrap();
-    assert!(tex.contains("\\toprule") && tex.contains("\\bottomrule") && tex.contains("fast\\_run"), "{tex}");
+    assert!(tex.contains("\\toprule") && tex.contains("\\bottomrule") && tex.contains(r"$\hat{e}$"), "{tex}");
+    assert!(tex.contains(r"data-free\textsuperscript{a}") && tex.contains("random init"), "{tex}");
     assert!(std::fs::metadata(&paths[1]).unwrap().len() > 0);
     let printed = table.to_string();
     assert!(printed.contains("classic_run"), "{printed}");
+    assert!(printed.lines().all(|l| l.chars().count() <= 100), "{printed}");
+    let wide = table.to_terminal(&TableStyle { wide: true, ..TableStyle::default() }.check().unwrap());
+    assert!(wide.contains("random init, sigma0 = 0.05"), "{wide}");
+    assert!(wide.contains("MC draws"), "{wide}");
+}
+
+/// The cells of a CSV line (quoted cells may hold commas).
+fn split_csv(line: &str) -> Vec<String> {
+    let (mut cells, mut cell, mut quoted) = (Vec::new(), String::new(), false);
+    for c in line.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => cells.push(std::mem::take(&mut cell)),
+            _ => cell.push(c),
+        }
+    }
+    cells.push(cell);
+    cells
+}
+
+#[test]
+fn a_table_of_rows_made_by_different_code_is_refused() {
+    let (a, mut b) = (record(Protocol::Fast, "a"), record(Protocol::Fast, "b"));
+    TightnessTable::new(&[a.clone(), b.clone()]).check_single_code().unwrap();
+    b.provenance.commit = "0".repeat(40);
+    b.provenance.dirty = Some(false);
+    match TightnessTable::new(&[a, b]).check_single_code() {
+        Err(Error::MixedCode { run, first_run, .. }) => {
+            assert_eq!((run.as_str(), first_run.as_str()), ("b", "a"))
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn the_same_table_gives_the_same_bytes() {
+    let records = [record(Protocol::Fast, "a"), record(Protocol::Classic, "b")];
+    let table = TightnessTable::new(&records);
+    let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (first, second) = (table.write(one.path()).unwrap(), table.write(two.path()).unwrap());
+    for (a, b) in first.iter().zip(&second) {
+        assert_eq!(std::fs::read(a).unwrap(), std::fs::read(b).unwrap(), "{} differs", a.display());
+    }
+    // A record read back and written again is the same text.
+    let path = one.path().join("certificate.json");
+    records[0].write_new(&path).unwrap();
+    let again = CertificateRecord::read(&path).unwrap();
+    assert_eq!(again.to_json(), std::fs::read_to_string(&path).unwrap());
 }

@@ -2,7 +2,7 @@
 //!
 //! The format is described in the crate docs, section "Checkpoints".
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use candle_core::safetensors::Load;
@@ -12,17 +12,72 @@ use safetensors::{Dtype, SafeTensors};
 use crate::param::{check_finite, check_shape};
 use crate::{Architecture, Error, GaussianWeights, Network, Result};
 
-fn metadata(architecture: Architecture, content: &str) -> HashMap<String, String> {
-    HashMap::from([
+fn metadata(architecture: Architecture, content: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
         ("format".to_string(), "pacbayes-nn".to_string()),
         ("content".to_string(), content.to_string()),
         ("architecture".to_string(), architecture.to_string()),
     ])
 }
 
-fn write(path: &Path, tensors: Vec<(String, Tensor)>, meta: HashMap<String, String>) -> Result<()> {
-    safetensors::serialize_to_file(tensors, Some(meta), path)
-        .map_err(|source| Error::Safetensors { path: path.to_path_buf(), source })
+/// The bytes of a safetensors file holding `tensors` and `meta`, the same for the same content:
+/// the tensors in name order (as `safetensors` lays them out) and the metadata keys sorted (the
+/// `safetensors` crate writes them from a `HashMap`, in a different order each time).
+fn to_bytes(path: &Path, tensors: Vec<(String, Tensor)>, meta: &BTreeMap<String, String>) -> Result<Vec<u8>> {
+    let st_err = |source| Error::Safetensors { path: path.to_path_buf(), source };
+    let plain = safetensors::serialize(tensors, None).map_err(st_err)?;
+    let n =
+        usize::try_from(u64::from_le_bytes(plain[..8].try_into().expect("8 bytes"))).expect("a small header");
+    let header = std::str::from_utf8(&plain[8..8 + n]).expect("the header is JSON text").trim_end();
+    let meta: Vec<String> =
+        meta.iter().map(|(k, v)| format!("{}:{}", json_string(k), json_string(v))).collect();
+    let meta = format!("{{{}}}", meta.join(","));
+    // The header is a JSON object: `{"name":{...},...}`; the metadata goes first.
+    let mut text = match header.strip_prefix('{').and_then(|rest| rest.strip_suffix('}')) {
+        Some("") | None => format!("{{\"__metadata__\":{meta}}}"),
+        Some(entries) => format!("{{\"__metadata__\":{meta},{entries}}}"),
+    };
+    while text.len() % 8 != 0 {
+        text.push(' ');
+    }
+    let mut bytes = Vec::with_capacity(8 + text.len() + plain.len() - 8 - n);
+    bytes.extend_from_slice(&(text.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(text.as_bytes());
+    bytes.extend_from_slice(&plain[8 + n..]);
+    Ok(bytes)
+}
+
+/// `text` as a JSON string.
+fn json_string(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Writes the file through a temporary sibling renamed into place.
+fn write(path: &Path, tensors: Vec<(String, Tensor)>, meta: BTreeMap<String, String>) -> Result<()> {
+    let bytes = to_bytes(path, tensors, &meta)?;
+    let name = path.file_name().map_or_else(|| "weights".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let io = |p: &Path| {
+        let p = p.to_path_buf();
+        move |source| Error::Io { path: p, source }
+    };
+    let written = std::fs::write(&tmp, &bytes)
+        .map_err(io(&tmp))
+        .and_then(|()| std::fs::rename(&tmp, path).map_err(io(path)));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 /// The tensors of a file, converted to f32 on `device`, after checking its recorded architecture.

@@ -28,9 +28,8 @@ pub fn device(name: &str) -> Result<Device> {
     match kind {
         "cpu" if ordinal == 0 => Ok(Device::Cpu),
         "cuda" if !candle_core::utils::cuda_is_available() => Err(missing(name, "cuda")),
-        "cuda" => {
-            Device::new_cuda(ordinal).map_err(|source| Error::DeviceUnavailable { name: name.into(), source: Box::new(source) })
-        }
+        "cuda" => Device::new_cuda(ordinal)
+            .map_err(|source| Error::DeviceUnavailable { name: name.into(), source: Box::new(source) }),
         "metal" if !candle_core::utils::metal_is_available() => Err(missing(name, "metal")),
         "metal" => Device::new_metal(ordinal)
             .map_err(|source| Error::DeviceUnavailable { name: name.into(), source: Box::new(source) }),

@@ -15,6 +15,43 @@ fn values(t: &Tensor) -> Result<Vec<u32>, candle_core::Error> {
 }
 
 #[test]
+fn the_same_posterior_gives_the_same_bytes() -> TestResult {
+    // The safetensors metadata were written from a HashMap, in a different order each process and
+    // often each call: files of equal tensors differed in bytes. Each copy is written anew.
+    let dir = tempfile::tempdir()?;
+    let dev = Device::Cpu;
+    let prior = GaussianWeights::random(ARCH, 0.05, 3, &dev)?;
+    let net = Network::from_prior(&prior)?;
+    let files: Vec<Vec<u8>> = (0..6)
+        .map(|i| {
+            let path = dir.path().join(format!("posterior-{i}.safetensors"));
+            net.save_posterior(&path).unwrap();
+            prior.save(dir.path().join(format!("prior-{i}.safetensors"))).unwrap();
+            std::fs::read(path).unwrap()
+        })
+        .collect();
+    assert!(files.iter().all(|f| *f == files[0]), "the copies differ in bytes");
+    let priors: Vec<Vec<u8>> =
+        (0..6).map(|i| std::fs::read(dir.path().join(format!("prior-{i}.safetensors"))).unwrap()).collect();
+    assert!(priors.iter().all(|f| *f == priors[0]));
+    // Still a valid safetensors file with its metadata, read by the reference reader.
+    let (header_len, meta) = safetensors::SafeTensors::read_metadata(&files[0])?;
+    assert_eq!(header_len % 8, 0);
+    let meta = meta.metadata().clone().unwrap_or_default();
+    assert_eq!(meta.get("content").map(String::as_str), Some("posterior"));
+    assert_eq!(meta.get("architecture").map(String::as_str), Some(ARCH.to_string().as_str()));
+    let header = std::str::from_utf8(&files[0][8..8 + header_len])?;
+    assert!(header.starts_with(r#"{"__metadata__":{"architecture":"#), "{header}");
+    let back = Network::load_posterior(&prior, dir.path().join("posterior-0.safetensors"))?;
+    assert_eq!(net.kl_value()?.to_bits(), back.kl_value()?.to_bits());
+    let left = std::fs::read_dir(dir.path())?
+        .filter(|e| e.as_ref().is_ok_and(|e| e.file_name().to_string_lossy().starts_with('.')))
+        .count();
+    assert_eq!(left, 0, "no temporary file is left behind");
+    Ok(())
+}
+
+#[test]
 fn prior_and_posterior_round_trip_bit_for_bit() -> TestResult {
     let dir = tempfile::tempdir()?;
     let dev = Device::Cpu;

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use pacbayes_data::Split;
 use pacbayes_nn::Network;
+use pacbayes_provenance::Provenance;
 use serde::{Deserialize, Serialize};
 
 use crate::metrics::{EpochMetrics, write_atomic, write_metrics};
@@ -54,6 +55,9 @@ pub struct PosteriorRecord {
     pub wall_seconds: f64,
     /// The version of pacbayes that trained it.
     pub pacbayes_version: String,
+    /// The code and machine that trained it (`unknown` in records written before it was recorded).
+    #[serde(default = "Provenance::unknown")]
+    pub provenance: Provenance,
 }
 
 impl PosteriorRecord {
@@ -83,6 +87,7 @@ impl PosteriorRecord {
             stop_reason: outcome.stop_reason,
             wall_seconds: outcome.warmup.iter().chain(&outcome.metrics).map(|m| m.seconds).sum(),
             pacbayes_version: env!("CARGO_PKG_VERSION").into(),
+            provenance: Provenance::current(),
         }
     }
 

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use candle_core::Device;
 use pacbayes_bounds::Charge;
 use pacbayes_nn::{Architecture, GaussianWeights};
+use pacbayes_provenance::Provenance;
 use serde::{Deserialize, Serialize};
 
 use crate::prior::same_architecture;
@@ -48,6 +49,9 @@ pub struct PriorRecord {
     pub mean_test_error: Option<f64>,
     /// The pacbayes version that wrote it.
     pub version: String,
+    /// The code and machine that made it (`unknown` in records written before it was recorded).
+    #[serde(default = "Provenance::unknown")]
+    pub provenance: Provenance,
 }
 
 impl PriorRecord {
@@ -67,6 +71,7 @@ impl PriorRecord {
             fit: None,
             mean_test_error: None,
             version: env!("CARGO_PKG_VERSION").to_owned(),
+            provenance: Provenance::current(),
         }
     }
 }

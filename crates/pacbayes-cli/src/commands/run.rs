@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::commands::certify::{CERTIFICATE_FILE, CertifyConfig, certify_run};
 use crate::commands::posterior::{PosteriorConfig, train_and_save};
 use crate::commands::prior::{PriorConfig, check_prior, fit_and_save};
-use crate::commands::report::report;
+use crate::commands::report::{TableOptions, report};
 use crate::config;
 use crate::exit::UsageError;
 
@@ -235,13 +235,14 @@ fn same_prior(dir: &Path, prior: &PriorConfig) -> bool {
         .is_some_and(|c| c.prior == *prior)
 }
 
-/// Reads, verifies and tabulates the certificates of `run_dirs`, writing `table.*` into `out`;
-/// returns the table as printed.
+/// Reads, verifies and tabulates the certificates of `run_dirs`, writing `table.*` into `out` in
+/// the style of `options`; returns the table as printed.
 ///
 /// # Errors
-/// A run without a verified certificate, or a file that cannot be written.
-pub fn report_runs(run_dirs: &[PathBuf], out: &Path) -> Result<String> {
-    report(run_dirs, out)
+/// A run without a verified certificate, runs made by different code (unless `options` allow it),
+/// or a file that cannot be written.
+pub fn report_runs(run_dirs: &[PathBuf], out: &Path, options: &TableOptions) -> Result<String> {
+    report(run_dirs, out, options)
 }
 
 fn run_pipeline(config: &RunConfig, runs_dir: &Path, reuse: Option<&Path>) -> Result<RunOutcome> {
@@ -261,15 +262,13 @@ fn run_pipeline(config: &RunConfig, runs_dir: &Path, reuse: Option<&Path>) -> Re
     }
     std::fs::create_dir_all(runs_dir).with_context(|| format!("creating {}", runs_dir.display()))?;
     let tmp = runs_dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let built = build(config, &tmp, reuse);
+    let built = build(config, &tmp, &final_dir, reuse);
     if built.is_err() {
         let _ = std::fs::remove_dir_all(&tmp);
     }
     let table = built?;
     std::fs::rename(&tmp, &final_dir)
         .with_context(|| format!("renaming the run into {}", final_dir.display()))?;
-    // The table names the files it wrote, inside the temporary folder that is now `final_dir`.
-    let table = table.replace(&tmp.display().to_string(), &final_dir.display().to_string());
     Ok(RunOutcome {
         certificate: final_dir.join(CERTIFICATE_FILE),
         run_dir: final_dir,
@@ -282,9 +281,12 @@ fn run_pipeline(config: &RunConfig, runs_dir: &Path, reuse: Option<&Path>) -> Re
 const PRIOR_FILES: [&str; 3] =
     [pacbayes_prior::WEIGHTS_FILE, pacbayes_prior::RECORD_FILE, pacbayes_prior::SPLIT_FILE];
 
-/// The stages, in `tmp`; returns the table.
-fn build(config: &RunConfig, tmp: &Path, reuse: Option<&Path>) -> Result<String> {
+/// The stages, in `tmp`; returns the table. Messages name the files where they will be once `tmp` is
+/// renamed to `final_dir`.
+fn build(config: &RunConfig, tmp: &Path, final_dir: &Path, reuse: Option<&Path>) -> Result<String> {
     let stage = |i: usize, what: &str| eprintln!("[{i}/4] {what}");
+    let (tmp_name, final_name) = (tmp.display().to_string(), final_dir.display().to_string());
+    let finally = |message: String| message.replace(&tmp_name, &final_name);
     match reuse {
         Some(source) => {
             stage(1, &format!("prior (the same as in {})", source.display()));
@@ -296,17 +298,17 @@ fn build(config: &RunConfig, tmp: &Path, reuse: Option<&Path>) -> Result<String>
         }
         None => {
             stage(1, "prior");
-            eprintln!("{}", fit_and_save(&config.prior, tmp)?);
+            eprintln!("{}", finally(fit_and_save(&config.prior, tmp)?));
         }
     }
     let resolved = toml::to_string(config).context("writing the resolved configuration")?;
     std::fs::write(tmp.join(CONFIG_FILE), resolved).context("writing config.toml")?;
     stage(2, "posterior");
-    eprintln!("{}", train_and_save(&config.posterior, tmp, false)?);
+    eprintln!("{}", finally(train_and_save(&config.posterior, tmp, false)?));
     stage(3, "certificate");
-    eprintln!("{}", certify_run(&config.certificate, tmp)?);
+    eprintln!("{}", finally(certify_run(&config.certificate, tmp)?));
     stage(4, "table");
-    report(&[tmp.to_path_buf()], tmp)
+    Ok(finally(report(&[tmp.to_path_buf()], tmp, &TableOptions::default())?))
 }
 
 #[cfg(test)]

@@ -34,6 +34,7 @@ use crate::exit::UsageError;
 
 /// The false-rejection probability of the Gibbs re-estimate.
 const FALSE_REJECTION: f64 = 1e-6;
+use pacbayes_eval::{Kind, show};
 
 #[derive(Debug, Args)]
 pub(crate) struct VerifyArgs {
@@ -60,7 +61,8 @@ pub(crate) fn run(args: VerifyArgs) -> Result<()> {
     Ok(())
 }
 
-/// Reads and verifies the certificate in `file`; on success, one line saying what it certifies.
+/// Reads and verifies the certificate in `file`; on success, a line saying what it certifies and one
+/// saying which code and machine computed it.
 ///
 /// # Errors
 /// An unreadable file, or a record that does not verify (exit status 2: the input is at fault).
@@ -68,15 +70,18 @@ pub(crate) fn verify(file: &std::path::Path) -> Result<String> {
     let record = CertificateRecord::read(file)?;
     record.verify()?;
     let (z, c) = (&record.zero_one, &record.cross_entropy);
+    // Certified upper bounds are shown rounded up, never to the nearest.
+    let up = |x: f64| show(x, Kind::UpperBound, 4);
     Ok(format!(
-        "ok: risk ≤ {:.4} (0-1 loss), ≤ {:.4} (bounded cross-entropy), each with probability ≥ {} \
-         (n = {}, KL = {:.2} nats, {} Monte Carlo draws)",
-        z.bound,
-        c.bound,
+        "ok: risk ≤ {} (0-1 loss), ≤ {} (bounded cross-entropy), each with probability ≥ {} \
+         (n = {}, KL = {:.2} nats, {} Monte Carlo draws)\nmade by: {}",
+        up(z.bound),
+        up(c.bound),
         1.0 - z.delta - z.delta_mc.unwrap_or(0.0),
         record.n_bound,
         record.kl,
-        record.protocol.mc_samples
+        record.protocol.mc_samples,
+        record.provenance.summary()
     ))
 }
 

@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 use pacbayes_eval::CertificateRecord;
 
 use crate::commands::certify::CERTIFICATE_FILE;
-use crate::commands::report::report;
+use crate::commands::report::{TableOptions, report_with_columns};
 use crate::commands::sweep::NameArgs;
 use crate::commands::sweep::manifest::{Manifest, PlannedRun, SweepDir};
 use crate::exit::UsageError;
@@ -34,6 +34,8 @@ pub(crate) struct ReportArgs {
     /// each α: --per prior.prior_fraction); each choice pays the size of its group.
     #[arg(long, value_delimiter = ',', requires = "select")]
     per: Vec<String>,
+    #[command(flatten)]
+    table: TableOptions,
 }
 
 /// What to select.
@@ -55,13 +57,25 @@ pub(crate) fn run(a: &ReportArgs) -> Result<()> {
         .iter()
         .map(|key| {
             manifest.keys.iter().position(|k| k == key).ok_or_else(|| {
-                UsageError(format!("--per {key}: not a key of the grid (its keys: {})", manifest.keys.join(", ")))
+                UsageError(format!(
+                    "--per {key}: not a key of the grid (its keys: {})",
+                    manifest.keys.join(", ")
+                ))
             })
         })
         .collect::<std::result::Result<_, _>>()?;
     let out = a.out.clone().unwrap_or_else(|| dir.0.clone());
     let dirs: Vec<PathBuf> = finished.iter().map(|r| dir.run(&r.name)).collect();
-    println!("{}", report(&dirs, &out)?);
+    // The grid's values as columns of the data files, beside the certificates' own.
+    let grid: Vec<(String, Vec<String>)> = manifest
+        .keys
+        .iter()
+        .enumerate()
+        .map(|(i, key)| {
+            (key.clone(), finished.iter().map(|r| r.values[i].trim_matches('"').to_owned()).collect())
+        })
+        .collect();
+    println!("{}", report_with_columns(&dirs, &out, &a.table, grid)?);
     println!("sweep {}: {} of {} runs finished", manifest.name, finished.len(), manifest.k);
     if a.select.is_none() {
         return Ok(());
@@ -85,7 +99,11 @@ pub(crate) fn run(a: &ReportArgs) -> Result<()> {
         let Some((record, run)) = best else { continue };
         let selected = record.selected_among(k)?;
         selected.verify().context("the selected certificate")?;
-        let path = selected_path(&dir.0, &positions.iter().map(|&p| manifest.keys[p].as_str()).collect::<Vec<_>>(), values);
+        let path = selected_path(
+            &dir.0,
+            &positions.iter().map(|&p| manifest.keys[p].as_str()).collect::<Vec<_>>(),
+            values,
+        );
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
         }
@@ -113,7 +131,10 @@ fn selected_path(dir: &Path, keys: &[&str], values: &[String]) -> PathBuf {
     if keys.is_empty() {
         return dir.join(SELECTED_FILE);
     }
-    let name: Vec<String> =
-        keys.iter().zip(values).map(|(k, v)| format!("{k}={}", v.trim_matches('"').replace('/', "_"))).collect();
+    let name: Vec<String> = keys
+        .iter()
+        .zip(values)
+        .map(|(k, v)| format!("{k}={}", v.trim_matches('"').replace('/', "_")))
+        .collect();
     dir.join(SELECTED_DIR).join(format!("{}.json", name.join(",")))
 }
