@@ -248,8 +248,8 @@ pub(crate) fn fit_and_save(config: &PriorConfig, out: &Path) -> Result<String> {
     let split = Split::new(data.train, split_config)?;
     if config.scale != ScaleFamily::Scalar && config.kind != "learnt" {
         return Err(UsageError(format!(
-            "scale = {:?} needs kind = learnt (it is fitted on S_prior), not {:?}",
-            config.scale, config.kind
+            "scale = fisher needs kind = learnt (it is fitted on S_prior), not kind = {:?}",
+            config.kind
         ))
         .into());
     }
