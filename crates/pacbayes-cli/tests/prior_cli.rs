@@ -152,3 +152,40 @@ fn bad_settings_exit_2_and_leave_nothing() {
     let left: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(left.len(), 2, "{left:?}");
 }
+
+#[test]
+fn a_fisher_shaped_scale_is_fitted_on_s_prior_and_recorded() {
+    let dir = scratch("fisher");
+    let dataset = write_csv(&dir.join("blobs.csv"));
+    let out = dir.join("prior");
+    let config = dir.join("prior.toml");
+    std::fs::write(
+        &config,
+        "architecture = \"linear\"\nsigma0 = 0.05\nscale_grid = []\nscale = \"fisher\"\n[training]\nepochs = 3\nbatch_size = 20\nlearning_rate = 0.05\n",
+    )
+    .expect("write");
+    let args = ["prior", "--config", config.to_str().unwrap(), "--dataset", &dataset, "--out"];
+    let run = pacbayes(&[&args[..], &[out.to_str().unwrap()]].concat());
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("prior.json")).unwrap()).unwrap();
+    let fit = &record["scale_fit"];
+    assert!(fit["n_prior"].as_u64().unwrap() > 0 && fit["n_validation"].as_u64().unwrap() > 0, "{record}");
+    assert_eq!(fit["candidates"].as_array().unwrap().len(), 5);
+    assert!(record["union_cost_nats"].as_f64().unwrap().abs() < 1e-12, "S_prior-only choices are free");
+    // A data-free prior has no S_prior to fit a scale on.
+    let refused = pacbayes(&[
+        "prior",
+        "--dataset",
+        &dataset,
+        "--architecture",
+        "linear",
+        "--kind",
+        "data-free",
+        "--scale",
+        "fisher",
+        "--out",
+        dir.join("free").to_str().unwrap(),
+    ]);
+    assert_user_error(&refused, "scale");
+}

@@ -78,6 +78,7 @@ mod network;
 mod noise;
 mod par;
 mod param;
+mod precondition;
 mod reparam;
 mod softplus;
 mod threads;
@@ -93,9 +94,12 @@ pub use im2col::{conv2d, im2col};
 pub use kl::{kl_tensor, kl_value};
 pub use layer::Layer;
 pub use mode::Mode;
-pub use network::{Network, SampledNetwork};
+pub use network::{Network, SampledNetwork, SigmaSummary};
 pub use noise::{NORMAL_BLOCK, Noise};
 pub use param::GaussianParam;
+pub use precondition::{
+    KlGroup, kl_preconditioned_momentum, rho_inverse_curvature, sgd_descend, sgd_descend_master,
+};
 pub use softplus::{inverse_softplus, softplus, softplus_tensor};
 pub use threads::init_threads;
 pub use update::{AdamStep, adam_step, sgd_momentum_step};

@@ -198,6 +198,30 @@ impl Network {
         self.params().map(GaussianParam::kl_value).sum()
     }
 
+    /// Statistics of the posterior scales σ_Q = softplus(ρ) over every weight and bias: what shows
+    /// whether training moved them.
+    ///
+    /// # Errors
+    /// Only on a candle failure.
+    pub fn sigma_summary(&self) -> Result<SigmaSummary> {
+        let (mut sum, mut log_ratio, mut count) = (0.0_f64, 0.0_f64, 0usize);
+        let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);
+        for p in self.params() {
+            let sigma = p.sigma()?.flatten_all()?.to_vec1::<f32>()?;
+            let prior = p.prior_sigma().flatten_all()?.to_vec1::<f32>()?;
+            for (&s, &sp) in sigma.iter().zip(&prior) {
+                let s = f64::from(s);
+                sum += s;
+                log_ratio += (s / f64::from(sp)).ln();
+                min = min.min(s);
+                max = max.max(s);
+            }
+            count += sigma.len();
+        }
+        let n = count.max(1) as f64;
+        Ok(SigmaSummary { mean: sum / n, min, max, mean_log_ratio: log_ratio / n })
+    }
+
     /// One network drawn from Q, with weights and biases drawn in canonical order from `noise`:
     /// the same draws as a forward pass in [`Mode::Sample`] would make from the same state. The
     /// drawn network evaluates any number of batches with the same weights, as a Monte Carlo
@@ -214,6 +238,19 @@ impl Network {
         }
         Ok(SampledNetwork { architecture: self.architecture, stages: self.stages.clone(), weights })
     }
+}
+
+/// Statistics of the posterior scales σ_Q of a [`Network`] ([`Network::sigma_summary`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SigmaSummary {
+    /// Mean σ_Q.
+    pub mean: f64,
+    /// Smallest σ_Q.
+    pub min: f64,
+    /// Largest σ_Q.
+    pub max: f64,
+    /// Mean of ln(σ_Q/σ_P): 0 at the prior's scales.
+    pub mean_log_ratio: f64,
 }
 
 /// A deterministic network drawn from a [`Network`]'s posterior (see [`Network::draw`]).

@@ -9,7 +9,7 @@ use candle_core::{CpuStorage, InplaceOp2, InplaceOp3, Layout, Tensor, Var, bail}
 use crate::softplus::f32_data;
 
 /// The contiguous f32 data of a CPU storage, mutably.
-fn f32_data_mut<'a>(
+pub(crate) fn f32_data_mut<'a>(
     storage: &'a mut CpuStorage,
     layout: &Layout,
     op: &str,
@@ -75,8 +75,8 @@ impl InplaceOp2 for Momentum {
 }
 
 /// w ← w − lr·v.
-struct Descend {
-    learning_rate: f32,
+pub(crate) struct Descend {
+    pub(crate) learning_rate: f32,
 }
 
 impl InplaceOp2 for Descend {

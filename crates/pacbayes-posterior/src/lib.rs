@@ -60,6 +60,6 @@ pub use problem::{Evaluation, PosteriorProblem, StepTerms, TrainingData};
 pub use record::{
     CHECKPOINT_DIR, METRICS_CSV, METRICS_PARQUET, PosteriorRecord, RECORD_FILE, WEIGHTS_FILE, save_posterior,
 };
-pub use settings::{CheckedSettings, Optimizer, PosteriorSettings, TrainOn};
+pub use settings::{CheckedSettings, Optimizer, PosteriorSettings, Preconditioner, TrainOn};
 pub use solver::{EpochSums, MinibatchSolver, PosteriorState, StepHandle, stream_seed};
 pub use train::{StopReason, TrainOptions, TrainOutcome, train};

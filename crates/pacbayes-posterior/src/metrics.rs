@@ -12,7 +12,7 @@ use crate::{Error, Result};
 /// initialised: its objective, risk and error are one evaluation over all the training data (with
 /// the noise of stream (seed, 0, 0)), its learning rate 0 and its seconds the evaluation's; the
 /// rows of later epochs average the steps of the epoch.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EpochMetrics {
     /// The epoch: 0 for the start, then from 1.
     pub epoch: usize,
@@ -28,6 +28,29 @@ pub struct EpochMetrics {
     pub learning_rate: f64,
     /// Wall-clock seconds the epoch took.
     pub seconds: f64,
+    /// Mean posterior scale σ_Q at the end of the epoch.
+    #[serde(default)]
+    pub sigma_mean: f64,
+    /// Smallest σ_Q at the end of the epoch.
+    #[serde(default)]
+    pub sigma_min: f64,
+    /// Largest σ_Q at the end of the epoch.
+    #[serde(default)]
+    pub sigma_max: f64,
+    /// Mean of ln(σ_Q/σ_P) at the end of the epoch (0 at the prior's scales).
+    #[serde(default)]
+    pub sigma_log_ratio: f64,
+}
+
+impl EpochMetrics {
+    /// Sets the σ_Q statistics from `summary`.
+    pub fn with_sigma(mut self, summary: &pacbayes_nn::SigmaSummary) -> Self {
+        self.sigma_mean = summary.mean;
+        self.sigma_min = summary.min;
+        self.sigma_max = summary.max;
+        self.sigma_log_ratio = summary.mean_log_ratio;
+        self
+    }
 }
 
 /// The metrics as a table, one row per epoch; columns as the fields of [`EpochMetrics`].
@@ -48,6 +71,10 @@ pub fn metrics_frame(rows: &[EpochMetrics]) -> std::result::Result<DataFrame, po
             f("train_error", |r| r.train_error),
             f("learning_rate", |r| r.learning_rate),
             f("seconds", |r| r.seconds),
+            f("sigma_mean", |r| r.sigma_mean),
+            f("sigma_min", |r| r.sigma_min),
+            f("sigma_max", |r| r.sigma_max),
+            f("sigma_log_ratio", |r| r.sigma_log_ratio),
         ],
     )
 }

@@ -60,6 +60,10 @@ pub(crate) fn epoch_metrics(kv: &KV) -> Option<EpochMetrics> {
         train_error: float(kv, "epoch_train_error")?,
         learning_rate: float(kv, "learning_rate")?,
         seconds: float(kv, "epoch_seconds")?,
+        sigma_mean: float(kv, "epoch_sigma_mean").unwrap_or(0.0),
+        sigma_min: float(kv, "epoch_sigma_min").unwrap_or(0.0),
+        sigma_max: float(kv, "epoch_sigma_max").unwrap_or(0.0),
+        sigma_log_ratio: float(kv, "epoch_sigma_log_ratio").unwrap_or(0.0),
     })
 }
 

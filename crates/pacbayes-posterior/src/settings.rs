@@ -57,6 +57,12 @@ pub struct PosteriorSettings {
     /// Draw the same noise at every step (default false): the objective becomes a deterministic
     /// function of (μ, ρ), for full-batch solvers such as L-BFGS.
     pub fixed_noise: bool,
+    /// How SGD scales the steps of each coordinate: `kl` (default) preconditions by the inverse
+    /// curvature of KL(Q‖P), normalized so that the μ steps of a prior with one scale are the plain
+    /// steps (see [`pacbayes_nn::kl_preconditioned_momentum`]); `none` takes one learning rate for
+    /// every μ and ρ, as Pérez-Ortiz et al. (2021) do, whose ρ updates are then lost to the f32
+    /// rounding of ρ for a narrow prior. Adam, which rescales every coordinate itself, ignores it.
+    pub preconditioner: String,
 }
 
 impl Default for PosteriorSettings {
@@ -81,8 +87,18 @@ impl Default for PosteriorSettings {
             warmup_epochs: 0,
             warmup_learning_rate: 0.1,
             fixed_noise: false,
+            preconditioner: "kl".into(),
         }
     }
+}
+
+/// How SGD scales the steps of each coordinate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Preconditioner {
+    /// One learning rate for every μ and ρ.
+    None,
+    /// Steps scaled by the inverse curvature of KL(Q‖P), normalized by the mean σ_P².
+    Kl,
 }
 
 /// The optimizer of the minibatch solver.
@@ -121,6 +137,7 @@ pub struct CheckedSettings {
     optimizer: Optimizer,
     train_on: TrainOn,
     mode: Mode,
+    preconditioner: Preconditioner,
 }
 
 fn bad<T>(name: &'static str, value: impl ToString, expected: &'static str) -> Result<T> {
@@ -191,7 +208,12 @@ impl PosteriorSettings {
         {
             return bad("max_seconds", s, "a finite number of seconds > 0");
         }
-        Ok(CheckedSettings { settings: self, objective, optimizer, train_on, mode })
+        let preconditioner = match self.preconditioner.as_str() {
+            "kl" => Preconditioner::Kl,
+            "none" => Preconditioner::None,
+            other => return bad("preconditioner", other, "kl or none"),
+        };
+        Ok(CheckedSettings { settings: self, objective, optimizer, train_on, mode, preconditioner })
     }
 }
 
@@ -221,6 +243,11 @@ impl CheckedSettings {
         self.mode
     }
 
+    /// How SGD scales the steps of each coordinate.
+    pub fn preconditioner(&self) -> Preconditioner {
+        self.preconditioner
+    }
+
     /// The settings of the warm-up, if there is one: `warmup_epochs` of SGD with momentum on the
     /// bounded cross-entropy of the mean network (the `bbb` objective with β = 0), at
     /// `warmup_learning_rate`, with the same batches, seed and data.
@@ -246,6 +273,7 @@ impl CheckedSettings {
             optimizer: Optimizer::Sgd { momentum: s.momentum },
             train_on: self.train_on,
             mode: Mode::Mean,
+            preconditioner: Preconditioner::None,
             settings,
         })
     }
@@ -278,5 +306,6 @@ mod tests {
         assert_eq!(name(PosteriorSettings { train_on: "prior".into(), ..d() }), "train_on");
         assert_eq!(name(PosteriorSettings { mode: "mean".into(), ..d() }), "mode");
         assert_eq!(name(PosteriorSettings { max_seconds: Some(0.0), ..d() }), "max_seconds");
+        assert_eq!(name(PosteriorSettings { preconditioner: "fisher".into(), ..d() }), "preconditioner");
     }
 }

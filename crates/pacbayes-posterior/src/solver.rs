@@ -16,8 +16,11 @@ use argmin::core::{
     Error as ArgminError, IterState, KV, Problem, Solver, State, TerminationReason, TerminationStatus,
 };
 use candle_core::backprop::GradStore;
-use candle_core::{Tensor, Var};
-use pacbayes_nn::{AdamStep, Noise, adam_step, sgd_momentum_step};
+use candle_core::{DType, Tensor, Var};
+use pacbayes_nn::{
+    AdamStep, KlGroup, Network, Noise, SigmaSummary, adam_step, kl_preconditioned_momentum,
+    sgd_descend_master, sgd_momentum_step,
+};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -25,7 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::metrics::EpochMetrics;
 use crate::problem::{Evaluation, PosteriorProblem};
-use crate::settings::{CheckedSettings, Optimizer};
+use crate::settings::{CheckedSettings, Optimizer, Preconditioner};
 use crate::{Error, Result};
 
 /// Where a step was: epoch and step within it, both from 1.
@@ -79,6 +82,18 @@ pub struct MinibatchSolver {
     order: Option<(usize, Vec<usize>)>,
     started: Option<Instant>,
     stop: Arc<AtomicBool>,
+    kl_scale: Option<f64>,
+}
+
+/// 1/mean(σ_P²) over every coordinate of `sigmas`: the normalization of the KL preconditioner
+/// under which the μ steps of a prior with one scale are the plain SGD steps.
+fn inverse_mean_square(sigmas: &[&Tensor]) -> Result<f64> {
+    let (mut sum, mut count) = (0.0, 0usize);
+    for s in sigmas {
+        sum += f64::from(s.sqr()?.sum_all()?.to_scalar::<f32>()?);
+        count += s.elem_count();
+    }
+    Ok(count as f64 / sum)
 }
 
 impl MinibatchSolver {
@@ -94,6 +109,7 @@ impl MinibatchSolver {
             order: None,
             started: None,
             stop,
+            kl_scale: None,
         }
     }
 
@@ -107,8 +123,9 @@ impl MinibatchSolver {
         &self.history
     }
 
-    /// The optimizer's moments: for SGD one list (velocities), for Adam two (first and second
-    /// moments), each in the order of [`pacbayes_nn::Network::vars`]; empty before the first step.
+    /// The optimizer's moments: for SGD one list (velocities), followed with the KL preconditioner by
+    /// the f64 master copies of the variables; for Adam two (first and second moments); each in the
+    /// order of [`pacbayes_nn::Network::vars`]; empty before the first step.
     pub fn moments(&self) -> &[Vec<Tensor>] {
         &self.moments
     }
@@ -120,8 +137,8 @@ impl MinibatchSolver {
 
     /// Records the objective at the start of training as the row of epoch 0: `evaluation` over all
     /// the training data, before any step.
-    pub(crate) fn record_start(&mut self, evaluation: &Evaluation, seconds: f64) {
-        self.history.push(EpochMetrics {
+    pub(crate) fn record_start(&mut self, evaluation: &Evaluation, sigma: &SigmaSummary, seconds: f64) {
+        let row = EpochMetrics {
             epoch: 0,
             objective: evaluation.objective,
             kl: evaluation.kl,
@@ -129,7 +146,9 @@ impl MinibatchSolver {
             train_error: evaluation.error,
             learning_rate: 0.0,
             seconds,
-        });
+            ..EpochMetrics::default()
+        };
+        self.history.push(row.with_sigma(sigma));
     }
 
     /// Restores the state a checkpoint saved.
@@ -153,8 +172,9 @@ impl MinibatchSolver {
         &self.order.as_ref().expect("just set").1
     }
 
-    /// One optimizer update of `vars` from `grads`, in place; `t` is the step count from 1.
-    fn update(&mut self, vars: &[Var], grads: &GradStore, t: usize) -> Result<()> {
+    /// One optimizer update of `vars` (the μ then the ρ of `net`'s parameters, as
+    /// [`Network::vars`] lists them) from `grads`, in place; `t` is the step count from 1.
+    fn update(&mut self, net: &Network, vars: &[Var], grads: &GradStore, t: usize) -> Result<()> {
         let lr = self.settings.settings().learning_rate;
         let lists = match self.settings.optimizer() {
             Optimizer::Sgd { .. } => 1,
@@ -166,9 +186,30 @@ impl MinibatchSolver {
                 || vars.iter().map(|v| v.as_tensor().zeros_like()).collect::<candle_core::Result<Vec<_>>>();
             self.moments = (0..lists).map(|_| zeros()).collect::<candle_core::Result<_>>()?;
         }
+        let preconditioned = self.settings.preconditioner() == Preconditioner::Kl
+            && matches!(self.settings.optimizer(), Optimizer::Sgd { .. });
+        if preconditioned && self.moments.len() == lists {
+            // The f64 master copies of μ and ρ, kept as one more list (and checkpointed with it).
+            let masters: candle_core::Result<Vec<Tensor>> =
+                vars.iter().map(|v| v.as_tensor().to_dtype(DType::F64)).collect();
+            self.moments.push(masters?);
+        }
+        let prior_sigmas: Vec<&Tensor> = net.params().map(|p| p.prior_sigma()).collect();
+        if preconditioned && self.kl_scale.is_none() {
+            self.kl_scale = Some(inverse_mean_square(&prior_sigmas)?);
+        }
         for (i, var) in vars.iter().enumerate() {
             let Some(g) = grads.get(var.as_tensor()) else { continue };
             match self.settings.optimizer() {
+                Optimizer::Sgd { momentum } if preconditioned => {
+                    let n = prior_sigmas.len();
+                    let group = if i < n { KlGroup::Mean } else { KlGroup::Rho };
+                    let velocity = &self.moments[0][i];
+                    let scale = self.kl_scale.unwrap_or(1.0);
+                    let (sigma, v) = (prior_sigmas[i % n], var.as_tensor());
+                    kl_preconditioned_momentum(velocity, g, v, sigma, group, scale, momentum)?;
+                    sgd_descend_master(v, &self.moments[1][i], velocity, lr)?;
+                }
                 Optimizer::Sgd { momentum } => sgd_momentum_step(var, &self.moments[0][i], g, lr, momentum)?,
                 Optimizer::Adam { beta1, beta2, epsilon } => {
                     let step = AdamStep { learning_rate: lr, beta1, beta2, epsilon, t: t as u32 };
@@ -215,7 +256,7 @@ impl MinibatchSolver {
                 }
             }
         }
-        self.update(&vars, &grads, iter + 1)?;
+        self.update(p.network(), &vars, &grads, iter + 1)?;
         let size = batch.len() as f64;
         self.sums.objective += objective * size;
         self.sums.risk += risk * size;
@@ -249,12 +290,18 @@ impl MinibatchSolver {
                 train_error: self.sums.wrong as f64 / n,
                 learning_rate: s.learning_rate,
                 seconds: self.sums.seconds,
-            };
+                ..EpochMetrics::default()
+            }
+            .with_sigma(&p.network().sigma_summary()?);
             kv.insert("epoch_objective", row.objective.into());
             kv.insert("epoch_kl", row.kl.into());
             kv.insert("epoch_risk", row.risk.into());
             kv.insert("epoch_train_error", row.train_error.into());
             kv.insert("epoch_seconds", row.seconds.into());
+            kv.insert("epoch_sigma_mean", row.sigma_mean.into());
+            kv.insert("epoch_sigma_min", row.sigma_min.into());
+            kv.insert("epoch_sigma_max", row.sigma_max.into());
+            kv.insert("epoch_sigma_log_ratio", row.sigma_log_ratio.into());
             self.history.push(row);
         }
         Ok((StepHandle { epoch, step }, objective, kv))

@@ -101,7 +101,7 @@ pub fn train(
     if !options.resume {
         let evaluated = Instant::now();
         let start = problem.evaluate(&mut Noise::new(stream_seed(settings.settings().seed, 0, 0)))?;
-        solver.record_start(&start, evaluated.elapsed().as_secs_f64());
+        solver.record_start(&start, &net.sigma_summary()?, evaluated.elapsed().as_secs_f64());
     }
     let steps = solver.steps_per_epoch();
     let max_iters = (settings.settings().epochs * steps) as u64;

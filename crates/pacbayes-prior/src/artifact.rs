@@ -45,6 +45,9 @@ pub struct PriorRecord {
     pub split: Option<serde_json::Value>,
     /// The training record of a learnt prior.
     pub fit: Option<FitRecord>,
+    /// How a learnt scale was fitted, on S_prior only (none for a scale σ₀ alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale_fit: Option<crate::FisherRecord>,
     /// Test error of the prior's mean network, measured for reports (it informs no choice).
     pub mean_test_error: Option<f64>,
     /// The pacbayes version that wrote it.
@@ -69,6 +72,7 @@ impl PriorRecord {
             seed: None,
             split: None,
             fit: None,
+            scale_fit: None,
             mean_test_error: None,
             version: env!("CARGO_PKG_VERSION").to_owned(),
             provenance: Provenance::current(),

@@ -143,7 +143,7 @@ pub(crate) fn tensors(batch: &Batch, device: &Device) -> Result<(Tensor, Tensor)
     Ok((x, y))
 }
 
-fn misclassified(logits: &Tensor, labels: &Tensor) -> Result<usize> {
+pub(crate) fn misclassified(logits: &Tensor, labels: &Tensor) -> Result<usize> {
     let predicted = logits.argmax(1)?;
     let wrong = predicted.ne(labels)?.to_dtype(candle_core::DType::F32)?.sum_all()?.to_scalar::<f32>()?;
     Ok(wrong as usize)

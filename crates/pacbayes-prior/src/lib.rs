@@ -45,6 +45,7 @@ mod augment;
 mod data_free;
 mod erm;
 mod error;
+mod fisher;
 mod from_file;
 mod learnt;
 mod prior;
@@ -55,6 +56,7 @@ pub use artifact::{PriorRecord, RECORD_FILE, SPLIT_FILE, SavedPrior, WEIGHTS_FIL
 pub use data_free::DataFree;
 pub use erm::{EpochRecord, FitObserver, error_rate};
 pub use error::{Error, Result};
+pub use fisher::{FisherRecord, FisherScaled, FisherSettings, ScaleFamily, diagonal_fisher};
 pub use from_file::FromFile;
 pub use learnt::{FitRecord, Learnt};
 pub use prior::Prior;

@@ -88,6 +88,10 @@ pub(crate) struct PosteriorArgs {
     /// Continue from the run folder's checkpoint (same settings; epochs and max-seconds may change).
     #[arg(long)]
     resume: bool,
+    /// kl (SGD steps preconditioned by the KL's curvature, on f64 master copies) or none (one
+    /// learning rate for every μ and ρ).
+    #[arg(long)]
+    preconditioner: Option<String>,
 }
 
 impl PosteriorArgs {
@@ -101,7 +105,7 @@ impl PosteriorArgs {
             };
         }
         set!(objective, epochs, learning_rate, momentum, optimizer, batch_size, delta, p_min, beta);
-        set!(train_on, mode, seed, warmup_epochs, warmup_learning_rate);
+        set!(train_on, mode, seed, warmup_epochs, warmup_learning_rate, preconditioner);
         if self.max_seconds.is_some() {
             c.max_seconds = self.max_seconds;
         }

@@ -8,8 +8,8 @@ use clap::Args;
 use pacbayes_data::{DatasetSpec, Split, SplitConfig, TabularOptions};
 use pacbayes_nn::{Architecture, Network};
 use pacbayes_prior::{
-    DataFree, FromFile, Learnt, LearntSettings, LrSchedule, Prior, PriorRecord, SavedPrior, ScaleChoice,
-    error_rate,
+    DataFree, FisherScaled, FisherSettings, FromFile, Learnt, LearntSettings, LrSchedule, Prior, PriorRecord,
+    SavedPrior, ScaleChoice, ScaleFamily, error_rate,
 };
 use serde::{Deserialize, Serialize};
 
@@ -48,6 +48,10 @@ pub(crate) struct PriorConfig {
     pub(crate) scale_grid: Vec<f64>,
     /// ERM settings of a learnt prior.
     pub(crate) training: Training,
+    /// How the scale of a learnt prior is set: `scalar` (σ₀ everywhere, default) or `fisher`
+    /// (shaped by the diagonal Fisher of S_prior, global scale chosen on S_prior's validation
+    /// slice; nothing is paid for it).
+    pub(crate) scale: ScaleFamily,
 }
 
 /// The `[training]` table.
@@ -83,6 +87,7 @@ impl Default for PriorConfig {
             sigma0: 0.005,
             scale_grid: PUBLISHED_SCALE_GRID.to_vec(),
             training: Training::default(),
+            scale: ScaleFamily::default(),
         }
     }
 }
@@ -171,6 +176,9 @@ pub(crate) struct PriorArgs {
     /// Epochs without improvement before stopping (0: never).
     #[arg(long)]
     patience: Option<usize>,
+    /// The scale of a learnt prior: scalar (σ₀ everywhere) or fisher (shaped on S_prior).
+    #[arg(long)]
+    scale: Option<ScaleFamily>,
 }
 
 impl PriorArgs {
@@ -207,6 +215,7 @@ impl PriorArgs {
             c.training.flip = self.flip;
         }
         set!(training.patience = patience);
+        set!(scale = scale);
         if self.from.is_some() {
             c.from.clone_from(&self.from);
         }
@@ -305,6 +314,13 @@ pub(crate) fn fit_and_save(config: &PriorConfig, out: &Path) -> Result<String> {
         split.normalize_channels(&mut test)?;
     }
     let colour = matches!(split.prior().shape(), [3, _, _]);
+    if config.scale != ScaleFamily::Scalar && config.kind != "learnt" {
+        return Err(UsageError(format!(
+            "scale = fisher needs kind = learnt (it is fitted on S_prior), not kind = {:?}",
+            config.kind
+        ))
+        .into());
+    }
     let (weights, mut record) = match config.kind.as_str() {
         "learnt" => {
             let t = &config.training;
@@ -338,9 +354,19 @@ pub(crate) fn fit_and_save(config: &PriorConfig, out: &Path) -> Result<String> {
                 &mut progress,
             )?;
             progress.finish();
-            let mut record = PriorRecord::describe("learnt", &prior, architecture);
-            record.fit = Some(prior.record().clone());
-            (prior.weights(architecture, &device)?, record)
+            if config.scale == ScaleFamily::Fisher {
+                let settings = FisherSettings { seed: config.seed, ..FisherSettings::default() };
+                let shaped =
+                    FisherScaled::fit(&prior, &settings, split.prior(), split.validation(), &device)?;
+                let mut record = PriorRecord::describe("learnt", &shaped, architecture);
+                record.fit = Some(prior.record().clone());
+                record.scale_fit = Some(shaped.record().clone());
+                (shaped.weights(architecture, &device)?, record)
+            } else {
+                let mut record = PriorRecord::describe("learnt", &prior, architecture);
+                record.fit = Some(prior.record().clone());
+                (prior.weights(architecture, &device)?, record)
+            }
         }
         "data-free" => {
             let prior = DataFree::new(scale, config.seed);

@@ -1,0 +1,312 @@
+//! A curvature-shaped prior scale, fitted on S_prior only: $\sigma_i^2 \propto 1/(F_{ii} + \lambda)$
+//! with $F$ the diagonal empirical Fisher of the S_prior loss at the prior mean, and one global
+//! scale chosen on the validation slice of S_prior.
+//!
+//! The Fisher diagonal is estimated from minibatch gradients $g_b$ of the mean cross-entropy,
+//! $F_{ii} \approx \overline{b\,g_{b,i}^2}$ over the batches of S_prior; λ is the mean of F over all
+//! coordinates, so that the shape $\sqrt{2\bar F/(F_{ii} + \bar F)}$ lies in $(0, \sqrt2]$ and is 1 where
+//! the curvature is average. The scale $s$ multiplies the shape: the largest value of
+//! `multipliers × σ₀` whose stochastic validation error (mean over `draws` weight draws) is at most
+//! the mean network's validation error plus `tolerance` (the smallest multiplier when none is).
+//! Nothing here sees S_bound, so nothing is paid for these choices; the charges of σ₀'s own grid
+//! remain.
+
+use candle_core::{Device, Tensor};
+use pacbayes_bounds::Charge;
+use pacbayes_data::{PriorSet, ValidationSet};
+use pacbayes_nn::{Architecture, GaussianWeights, Network, Noise};
+use serde::{Deserialize, Serialize};
+
+use crate::erm::{error_rate, misclassified, tensors};
+use crate::prior::same_architecture;
+use crate::{Error, Learnt, Prior, Result};
+
+/// How the prior's scale is set: one σ₀ for every weight, or shaped per weight from S_prior.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScaleFamily {
+    /// σ₀ for every weight and bias.
+    #[default]
+    Scalar,
+    /// σᵢ² ∝ 1/(F_ii + λ) from the diagonal Fisher of S_prior, with one global scale chosen on the
+    /// validation slice of S_prior ([`FisherScaled`]).
+    Fisher,
+}
+
+impl std::str::FromStr for ScaleFamily {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.trim() {
+            "scalar" => Ok(Self::Scalar),
+            "fisher" => Ok(Self::Fisher),
+            _ => Err("expected scalar or fisher".to_owned()),
+        }
+    }
+}
+
+/// Settings of the Fisher-shaped scale.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FisherSettings {
+    /// Examples per gradient of the Fisher estimate.
+    pub batch_size: usize,
+    /// Candidate global scales, as multiples of σ₀.
+    pub multipliers: Vec<f64>,
+    /// The validation error a candidate may add to the mean network's.
+    pub tolerance: f64,
+    /// Weight draws per candidate on the validation slice.
+    pub draws: usize,
+    /// Seed of the weight draws.
+    pub seed: u64,
+}
+
+impl Default for FisherSettings {
+    fn default() -> Self {
+        Self {
+            batch_size: 250,
+            multipliers: vec![0.5, 1.0, 2.0, 4.0, 8.0],
+            tolerance: 0.005,
+            draws: 3,
+            seed: 0,
+        }
+    }
+}
+
+/// What the Fisher-shaped scale was fitted on and chose.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FisherRecord {
+    /// The settings used.
+    pub settings: FisherSettings,
+    /// |S_prior| the Fisher diagonal was estimated on.
+    pub n_prior: usize,
+    /// Size of the validation slice the global scale was chosen on.
+    pub n_validation: usize,
+    /// λ = mean of the Fisher diagonal.
+    pub lambda: f64,
+    /// The mean network's validation error.
+    pub mean_validation_error: f64,
+    /// (multiplier, stochastic validation error) of every candidate.
+    pub candidates: Vec<(f64, f64)>,
+    /// The chosen multiplier of σ₀.
+    pub multiplier: f64,
+}
+
+/// P = N(w_ERM, diag σ²) with σ shaped by the Fisher diagonal of S_prior.
+#[derive(Debug, Clone)]
+pub struct FisherScaled {
+    weights: GaussianWeights,
+    base: Learnt,
+    record: FisherRecord,
+}
+
+/// The diagonal empirical Fisher of the mean cross-entropy at `means`, over `prior` in batches.
+///
+/// # Errors
+/// Data that does not fit the architecture, or a candle failure.
+pub fn diagonal_fisher(
+    means: &GaussianWeights,
+    prior: PriorSet<'_>,
+    batch_size: usize,
+    device: &Device,
+) -> Result<Vec<Tensor>> {
+    let net = Network::from_prior(means)?;
+    let vars = net.mean_vars();
+    let mut sums: Vec<Tensor> =
+        vars.iter().map(|v| v.as_tensor().zeros_like()).collect::<candle_core::Result<_>>()?;
+    let mut batches = 0usize;
+    for batch in prior.batches(batch_size.max(1)) {
+        let b = batch.len() as f64;
+        let (x, y) = tensors(&batch, device)?;
+        let loss = candle_nn::loss::cross_entropy(&net.forward_mean(&x)?, &y)?;
+        let grads = loss.backward()?;
+        for (sum, var) in sums.iter_mut().zip(&vars) {
+            if let Some(g) = grads.get(var.as_tensor()) {
+                *sum = (&*sum + g.sqr()?.affine(b, 0.0)?)?;
+            }
+        }
+        batches += 1;
+    }
+    let n = batches.max(1) as f64;
+    Ok(sums.into_iter().map(|s| s.affine(1.0 / n, 0.0)).collect::<candle_core::Result<_>>()?)
+}
+
+/// Mean 0-1 error on `validation` of `draws` networks drawn from `weights`.
+fn stochastic_error(
+    weights: &GaussianWeights,
+    validation: ValidationSet<'_>,
+    draws: usize,
+    seed: u64,
+) -> Result<f64> {
+    let net = Network::from_prior(weights)?;
+    let mut noise = Noise::new(seed);
+    let (mut wrong, mut total) = (0usize, 0usize);
+    for _ in 0..draws.max(1) {
+        let drawn = net.draw(&mut noise)?;
+        for batch in validation.batches(1000) {
+            let (x, y) = tensors(&batch, net.device())?;
+            wrong += misclassified(&drawn.forward(&x)?, &y)?;
+            total += batch.len();
+        }
+    }
+    Ok(wrong as f64 / total.max(1) as f64)
+}
+
+impl FisherScaled {
+    /// Shapes the scale of the learnt prior `base` by the Fisher diagonal of `prior` at its mean and
+    /// chooses the global scale on `validation` (both slices of S_prior; S_bound cannot be passed).
+    ///
+    /// # Errors
+    /// No validation slice, an empty prior set, or a candle failure.
+    pub fn fit(
+        base: &Learnt,
+        settings: &FisherSettings,
+        prior: PriorSet<'_>,
+        validation: Option<ValidationSet<'_>>,
+        device: &Device,
+    ) -> Result<Self> {
+        let invalid = |name, value: String, expected| Error::InvalidSetting { name, value, expected };
+        let Some(validation) = validation.filter(|v| !v.is_empty()) else {
+            return Err(invalid("validation_fraction", "0".into(), "a validation slice of S_prior (> 0)"));
+        };
+        if prior.is_empty() {
+            return Err(Error::EmptyPriorSet);
+        }
+        if settings.multipliers.is_empty()
+            || settings.multipliers.iter().any(|m| !(*m > 0.0 && m.is_finite()))
+        {
+            return Err(invalid(
+                "multipliers",
+                format!("{:?}", settings.multipliers),
+                "finite positive values",
+            ));
+        }
+        let means = base.gaussian();
+        let fisher = diagonal_fisher(means, prior, settings.batch_size, device)?;
+        let (mut total, mut count) = (0.0, 0usize);
+        for f in &fisher {
+            total += f64::from(f.sum_all()?.to_scalar::<f32>()?);
+            count += f.elem_count();
+        }
+        let lambda = (total / count.max(1) as f64).max(f64::MIN_POSITIVE);
+        let shape: Vec<Tensor> = fisher
+            .iter()
+            .map(|f| f.affine(1.0, lambda)?.recip()?.affine(2.0 * lambda, 0.0)?.sqrt())
+            .collect::<candle_core::Result<_>>()?;
+        let sigma0 = base.scale().sigma0();
+        let mean_net = Network::from_prior(means)?;
+        let mean_validation_error = error_rate(&mean_net, validation.batches(1000), device)?;
+        let mut multipliers = settings.multipliers.clone();
+        multipliers.sort_by(f64::total_cmp);
+        let (mut candidates, mut chosen) = (Vec::new(), (multipliers[0], None));
+        for &m in &multipliers {
+            let sigma =
+                shape.iter().map(|s| s.affine(m * sigma0, 0.0)).collect::<candle_core::Result<_>>()?;
+            let weights = GaussianWeights::new(means.architecture(), means.mu().to_vec(), sigma)?;
+            let error = stochastic_error(&weights, validation, settings.draws, settings.seed)?;
+            candidates.push((m, error));
+            if error <= mean_validation_error + settings.tolerance || chosen.1.is_none() {
+                chosen = (m, Some(weights));
+            }
+        }
+        let (multiplier, weights) = (chosen.0, chosen.1.expect("at least one candidate"));
+        let record = FisherRecord {
+            settings: settings.clone(),
+            n_prior: prior.len(),
+            n_validation: validation.len(),
+            lambda,
+            mean_validation_error,
+            candidates,
+            multiplier,
+        };
+        Ok(Self { weights, base: base.clone(), record })
+    }
+
+    /// What it was fitted on and chose.
+    pub fn record(&self) -> &FisherRecord {
+        &self.record
+    }
+}
+
+impl Prior for FisherScaled {
+    fn weights(&self, architecture: Architecture, _device: &Device) -> Result<GaussianWeights> {
+        same_architecture(self.weights.architecture(), architecture)?;
+        Ok(self.weights.clone())
+    }
+
+    fn description(&self) -> String {
+        format!(
+            "{}; scale shaped by the diagonal Fisher of S_prior, {} x sigma0 chosen on {} validation examples",
+            self.base.description(),
+            self.record.multiplier,
+            self.record.n_validation
+        )
+    }
+
+    fn charges(&self) -> Vec<Charge> {
+        self.base.charges()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::LearntSettings;
+    use pacbayes_data::{LinearTeacher, Split, SplitConfig};
+
+    fn fitted(split: &Split) -> FisherScaled {
+        let arch: Architecture = "linear-3-2".parse().unwrap();
+        let settings = LearntSettings {
+            epochs: 3,
+            batch_size: 20,
+            learning_rate: 0.05,
+            dropout: 0.0,
+            ..Default::default()
+        }
+        .check()
+        .unwrap();
+        let dev = Device::Cpu;
+        let base = Learnt::fit(arch, &settings, split.prior(), split.validation(), &dev, &mut ()).unwrap();
+        FisherScaled::fit(&base, &FisherSettings::default(), split.prior(), split.validation(), &dev).unwrap()
+    }
+
+    fn values(w: &GaussianWeights) -> Vec<f32> {
+        w.mu()
+            .iter()
+            .chain(w.sigma())
+            .flat_map(|t| t.flatten_all().unwrap().to_vec1::<f32>().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn the_fisher_prior_sees_s_prior_only_and_has_a_shaped_scale() {
+        let teacher = LinearTeacher::new(vec![1.0, -0.5, 0.25], 0.05).unwrap();
+        let data = teacher.sample(400, 3);
+        let config = SplitConfig::new(0.5, 7).unwrap().with_validation_fraction(0.25).unwrap();
+        let split = Split::new(data.clone(), config).unwrap();
+        // The same data with the features of every S_bound example negated: the same S_prior and
+        // validation slice (the split is stratified by label).
+        let bound: Vec<usize> = split.bound().indices().to_vec();
+        let mut features = data.features().to_vec();
+        for &i in &bound {
+            features[3 * i..3 * i + 3].iter_mut().for_each(|x| *x = -*x);
+        }
+        let other =
+            pacbayes_data::Dataset::new("negated", features, vec![3], data.labels().to_vec(), 2).unwrap();
+        let other_split = Split::new(other, config).unwrap();
+        assert_eq!(other_split.bound().indices(), &bound[..]);
+        let (a, b) = (fitted(&split), fitted(&other_split));
+        let arch = a.weights.architecture();
+        let (wa, wb) = (a.weights(arch, &Device::Cpu).unwrap(), b.weights(arch, &Device::Cpu).unwrap());
+        assert_eq!(values(&wa), values(&wb), "changing S_bound changed the prior");
+        let sigmas: Vec<f32> =
+            wa.sigma().iter().flat_map(|t| t.flatten_all().unwrap().to_vec1::<f32>().unwrap()).collect();
+        assert_eq!(sigmas.len(), arch.num_params());
+        let (lo, hi) = sigmas.iter().fold((f32::MAX, 0.0_f32), |(l, h), &s| (l.min(s), h.max(s)));
+        let top = (2.0_f64.sqrt() * a.record.multiplier * 0.03) as f32;
+        assert!(lo > 0.0 && hi <= top * 1.0001 && lo < hi, "sigma in [{lo}, {hi}], cap {top}");
+        assert_eq!(a.record.candidates.len(), 5);
+        assert!(a.record.n_validation > 0 && a.record.n_prior > 0);
+        assert!(a.charges().is_empty());
+    }
+}
