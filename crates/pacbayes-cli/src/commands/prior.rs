@@ -250,6 +250,13 @@ pub(crate) fn check_prior(config: &PriorConfig) -> Result<()> {
     }
     SplitConfig::new(config.prior_fraction, config.seed)?
         .with_validation_fraction(config.validation_fraction)?;
+    if config.scale != ScaleFamily::Scalar && config.kind != "learnt" {
+        return Err(UsageError(format!(
+            "scale = fisher needs kind = learnt (it is fitted on S_prior), not kind = {:?}",
+            config.kind
+        ))
+        .into());
+    }
     match config.kind.as_str() {
         "learnt" => {
             let t = &config.training;
