@@ -48,6 +48,7 @@ fn a_local_sweep_runs_every_configuration_once_and_merges_them() {
     assert!(stdout.contains("4 runs made"), "{stdout}");
     let manifest = json(&sweeps.join("tiny/sweep.json"));
     assert_eq!(manifest["k"], 4);
+    assert!(manifest["provenance"]["commit"].as_str().is_some_and(|c| !c.is_empty()), "{manifest}");
     assert_eq!(manifest["keys"], serde_json::json!(["prior.sigma0", "seed"]));
     assert_eq!(manifest["runs"][3]["values"], serde_json::json!(["0.1", "1"]));
     let first = bounds(&sweeps.join("tiny"));
@@ -66,6 +67,9 @@ fn a_local_sweep_runs_every_configuration_once_and_merges_them() {
     assert!(report.contains("run-003"), "{report}");
     let csv = std::fs::read_to_string(sweeps.join("tiny/table.csv")).unwrap();
     assert_eq!(csv.lines().count(), 5, "{csv}");
+    let header = csv.lines().next().unwrap();
+    assert!(header.ends_with(",prior.sigma0,seed"), "the grid's keys are columns: {header}");
+    assert!(csv.lines().last().unwrap().ends_with(",0.1,1"), "{csv}");
 
     // The best of the four, certified again for its selection: ln 4 and δ′/4 paid, and verified.
     let s = sweeps.to_str().unwrap();

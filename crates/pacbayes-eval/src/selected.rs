@@ -5,7 +5,7 @@
 use pacbayes_bounds::Ledger;
 
 use crate::record::kl_certificate;
-use crate::{CertificateRecord, Error, HeldoutRecord, Result, configurations_charge};
+use crate::{CertificateRecord, DisintegratedRecord, Error, HeldoutRecord, Result, configurations_charge};
 
 impl CertificateRecord {
     /// This certificate as that of a run chosen among `k` configurations by their certificates (a
@@ -46,6 +46,17 @@ impl CertificateRecord {
             kl_certificate(self.cross_entropy.emp_risk, self.kl, self.n_bound, s, mc_samples, &ledger)?;
         selected.heldout = match &self.heldout {
             Some(h) => Some(HeldoutRecord::new(h.errors, h.n, s.delta, ledger.total_nats())?),
+            None => None,
+        };
+        selected.disintegrated = match &self.disintegrated {
+            Some(d) => Some(DisintegratedRecord::new(
+                d.seed,
+                d.log_density_ratio,
+                d.errors,
+                self.n_bound,
+                s.delta,
+                &ledger,
+            )?),
             None => None,
         };
         selected.charges = ledger.charges().to_vec();

@@ -46,6 +46,10 @@ fn selection_among_k_equals_certifying_as_one_of_k() {
             (selected.zero_one.bound, direct.zero_one.bound),
             (selected.cross_entropy.bound, direct.cross_entropy.bound),
             (selected.heldout.as_ref().unwrap().bound, direct.heldout.as_ref().unwrap().bound),
+            (
+                selected.disintegrated.as_ref().unwrap().certificate.bound,
+                direct.disintegrated.as_ref().unwrap().certificate.bound,
+            ),
         ] {
             assert!((a - b).abs() <= 1e-12 * b, "{a} against {b}");
         }

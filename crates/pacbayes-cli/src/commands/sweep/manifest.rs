@@ -50,8 +50,8 @@ pub(crate) struct Manifest {
     pub(crate) format: String,
     /// The sweep's name.
     pub(crate) name: String,
-    /// The pacbayes version that expanded the grid.
-    pub(crate) version: String,
+    /// The code that expanded the grid: commit, dirty flag, versions, CPU.
+    pub(crate) provenance: pacbayes_eval::Provenance,
     /// The grid's keys, in the order of `values`.
     pub(crate) keys: Vec<String>,
     /// The values of each key, as TOML values.
@@ -87,7 +87,7 @@ impl Manifest {
         Ok(Manifest {
             format: FORMAT.into(),
             name: grid.name.clone(),
-            version: env!("CARGO_PKG_VERSION").into(),
+            provenance: pacbayes_eval::Provenance::current(),
             keys: grid.axes.iter().map(|a| a.key.clone()).collect(),
             grid: grid.axes.iter().map(|a| a.values.iter().map(ToString::to_string).collect()).collect(),
             base: toml::to_string(&grid.base).context("writing the base configuration")?,
