@@ -91,3 +91,34 @@ fn a_count_of_zero_configurations_is_an_error() {
     let err = CertifySettings { configurations: 0, ..Default::default() }.check().unwrap_err();
     assert!(err.to_string().contains("configurations"), "{err}");
 }
+
+/// A certificate re-computed for its selection among K runs equals the one `certify` writes for a
+/// run declared one of K configurations, and verifies; declaring K without paying does not.
+#[test]
+fn selection_among_k_equals_certifying_as_one_of_k() {
+    let single = record(1);
+    let direct = record(12);
+    for (from, k) in [(&single, 12), (&record(3), 4)] {
+        let selected = from.selected_among(k).unwrap();
+        selected.verify().unwrap();
+        assert_eq!(selected.settings.configurations, 12);
+        assert_eq!(selected.charges, direct.charges, "one ln 12 charge, the earlier ln K₀ replaced");
+        for (a, b) in [
+            (selected.zero_one.bound, direct.zero_one.bound),
+            (selected.cross_entropy.bound, direct.cross_entropy.bound),
+            (selected.heldout.as_ref().unwrap().bound, direct.heldout.as_ref().unwrap().bound),
+            (
+                selected.disintegrated.as_ref().unwrap().certificate.bound,
+                direct.disintegrated.as_ref().unwrap().certificate.bound,
+            ),
+        ] {
+            assert!((a - b).abs() <= 1e-12 * b, "{a} against {b}");
+        }
+        assert!(selected.zero_one.bound > from.zero_one.bound, "the selection costs something");
+    }
+    assert!(single.selected_among(0).is_err());
+    // Declaring the count without paying for it is rejected.
+    let mut unpaid = single.clone();
+    unpaid.settings.configurations = 12;
+    assert!(unpaid.verify().is_err());
+}

@@ -237,6 +237,38 @@ pub(crate) fn run(args: PriorArgs) -> Result<()> {
     Ok(())
 }
 
+/// The ERM settings of a learnt prior, with the shift and flip the data calls for when the
+/// configuration leaves them out.
+fn learnt_settings(config: &PriorConfig, default_shift: usize, default_flip: bool) -> LearntSettings {
+    let t = &config.training;
+    LearntSettings {
+        epochs: t.epochs,
+        batch_size: t.batch_size,
+        learning_rate: t.learning_rate,
+        lr_schedule: t.lr_schedule,
+        momentum: t.momentum,
+        dropout: t.dropout,
+        shift: t.shift.unwrap_or(default_shift),
+        flip: t.flip.unwrap_or(default_flip),
+        patience: t.patience,
+        seed: config.seed,
+        sigma0: config.sigma0,
+        scale_grid: config.scale_grid.clone(),
+    }
+}
+
+/// A prior scale other than the scalar one is fitted on S_prior: it needs a learnt prior.
+fn check_scale_family(config: &PriorConfig) -> Result<()> {
+    if config.scale != ScaleFamily::Scalar && config.kind != "learnt" {
+        return Err(UsageError(format!(
+            "scale = fisher needs kind = learnt (it is fitted on S_prior), not kind = {:?}",
+            config.kind
+        ))
+        .into());
+    }
+    Ok(())
+}
+
 /// Checks every setting of `config` that can be checked without loading the data: the dataset's
 /// name, the architecture's name, the prior kind, the split's fractions, σ₀ and its grid, and the
 /// ERM settings of a learnt prior. `pacbayes run` calls it before any stage starts.
@@ -250,31 +282,10 @@ pub(crate) fn check_prior(config: &PriorConfig) -> Result<()> {
     }
     SplitConfig::new(config.prior_fraction, config.seed)?
         .with_validation_fraction(config.validation_fraction)?;
-    if config.scale != ScaleFamily::Scalar && config.kind != "learnt" {
-        return Err(UsageError(format!(
-            "scale = fisher needs kind = learnt (it is fitted on S_prior), not kind = {:?}",
-            config.kind
-        ))
-        .into());
-    }
+    check_scale_family(config)?;
     match config.kind.as_str() {
         "learnt" => {
-            let t = &config.training;
-            LearntSettings {
-                epochs: t.epochs,
-                batch_size: t.batch_size,
-                learning_rate: t.learning_rate,
-                lr_schedule: t.lr_schedule,
-                momentum: t.momentum,
-                dropout: t.dropout,
-                shift: t.shift.unwrap_or(0),
-                flip: t.flip.unwrap_or(false),
-                patience: t.patience,
-                seed: config.seed,
-                sigma0: config.sigma0,
-                scale_grid: config.scale_grid.clone(),
-            }
-            .check()?;
+            learnt_settings(config, 0, false).check()?;
         }
         "data-free" | "from-file" => {
             if config.scale_grid.is_empty() {
@@ -321,36 +332,17 @@ pub(crate) fn fit_and_save(config: &PriorConfig, out: &Path) -> Result<String> {
         split.normalize_channels(&mut test)?;
     }
     let colour = matches!(split.prior().shape(), [3, _, _]);
-    if config.scale != ScaleFamily::Scalar && config.kind != "learnt" {
-        return Err(UsageError(format!(
-            "scale = fisher needs kind = learnt (it is fitted on S_prior), not kind = {:?}",
-            config.kind
-        ))
-        .into());
-    }
+    check_scale_family(config)?;
     let (weights, mut record) = match config.kind.as_str() {
         "learnt" => {
             let t = &config.training;
-            let settings = LearntSettings {
-                epochs: t.epochs,
-                batch_size: t.batch_size,
-                learning_rate: t.learning_rate,
-                lr_schedule: t.lr_schedule,
-                momentum: t.momentum,
-                dropout: t.dropout,
-                // Colour images: the random crops (padding 4) of the CIFAR-10 reference training.
-                shift: t.shift.unwrap_or(match split.prior().shape().len() {
-                    3 if colour => 4,
-                    3 => 2,
-                    _ => 0,
-                }),
-                flip: t.flip.unwrap_or(colour),
-                patience: t.patience,
-                seed: config.seed,
-                sigma0: config.sigma0,
-                scale_grid: config.scale_grid.clone(),
-            }
-            .check()?;
+            // Colour images: the random crops (padding 4) and flips of the CIFAR-10 reference training.
+            let shift = match split.prior().shape().len() {
+                3 if colour => 4,
+                3 => 2,
+                _ => 0,
+            };
+            let settings = learnt_settings(config, shift, colour).check()?;
             let mut progress = EpochProgress::new("prior", t.epochs);
             let prior = Learnt::fit(
                 architecture,
