@@ -81,7 +81,9 @@ fn a_local_sweep_runs_every_configuration_once_and_merges_them() {
     let bound = record["zero_one"]["bound"].as_f64().unwrap();
     assert!(bound > best, "the selection is paid: {bound} against {best}");
     assert_eq!(record["settings"]["configurations"], 4);
-    ok(&pacbayes(&["verify", selected.to_str().unwrap()]));
+    let verified = ok(&pacbayes(&["verify", selected.to_str().unwrap()]));
+    // The union over the 4 runs: δ = 0.025 and δ′ = 0.01 in all, not δ′/4.
+    assert!(verified.contains("probability ≥ 0.965"), "{verified}");
     let mut unpaid = record.clone();
     unpaid["zero_one"]["bound"] = serde_json::json!(best);
     let tampered = dir.join("tampered.json");
