@@ -156,6 +156,17 @@ impl DisintegratedRecord {
     }
 }
 
+impl DisintegratedRecord {
+    /// The same draw certified again from its recorded numbers, for `n` examples at δ with the
+    /// charges of `ledger`.
+    ///
+    /// # Errors
+    /// As [`DisintegratedRecord::new`].
+    pub fn recomputed(&self, n: u64, delta: f64, ledger: &Ledger) -> Result<Self> {
+        Self::new(self.seed, self.log_density_ratio, self.errors, n, delta, ledger)
+    }
+}
+
 /// Draws $h$ from Q with `seed`, counts its errors on S_bound and certifies it.
 ///
 /// # Errors

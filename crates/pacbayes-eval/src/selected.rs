@@ -5,7 +5,7 @@
 use pacbayes_bounds::Ledger;
 
 use crate::record::kl_certificate;
-use crate::{CertificateRecord, DisintegratedRecord, Error, HeldoutRecord, Result, configurations_charge};
+use crate::{CertificateRecord, Error, HeldoutRecord, Result, configurations_charge};
 
 impl CertificateRecord {
     /// This certificate as that of a run chosen among `k` configurations by their certificates (a
@@ -49,14 +49,7 @@ impl CertificateRecord {
             None => None,
         };
         selected.disintegrated = match &self.disintegrated {
-            Some(d) => Some(DisintegratedRecord::new(
-                d.seed,
-                d.log_density_ratio,
-                d.errors,
-                self.n_bound,
-                s.delta,
-                &ledger,
-            )?),
+            Some(d) => Some(d.recomputed(self.n_bound, s.delta, &ledger)?),
             None => None,
         };
         selected.charges = ledger.charges().to_vec();

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use pacbayes_bounds::Certificate;
 
 use crate::{
-    CertificateRecord, DisintegratedRecord, Error, FORMAT, HeldoutRecord, Protocol, Result,
-    configurations_charge, delta_mc_per_configuration, disintegrated_seed,
+    CertificateRecord, Error, FORMAT, HeldoutRecord, Protocol, Result, configurations_charge,
+    delta_mc_per_configuration, disintegrated_seed,
 };
 
 /// Relative closeness for recorded f64 values that were computed by the same formula.
@@ -133,15 +133,9 @@ impl CertificateRecord {
                 );
             }
             let ledger: pacbayes_bounds::Ledger = self.charges.iter().cloned().collect();
-            let expected = DisintegratedRecord::new(
-                d.seed,
-                d.log_density_ratio,
-                d.errors,
-                self.n_bound,
-                s.delta,
-                &ledger,
-            )
-            .map_err(|e| Error::rejected("disintegrated", e.to_string()))?;
+            let expected = d
+                .recomputed(self.n_bound, s.delta, &ledger)
+                .map_err(|e| Error::rejected("disintegrated", e.to_string()))?;
             check_close("disintegrated.certificate.bound", d.certificate.bound, expected.certificate.bound)?;
             if d.certificate != expected.certificate {
                 return reject(
