@@ -36,7 +36,7 @@ impl Prior for Centred {
     }
 
     fn charges(&self) -> Vec<Charge> {
-        vec![Charge::choice("prior scale chosen from a grid of 4", 4).expect("4 candidates")]
+        vec![Charge::choice("prior scale chosen from a grid of 4", 4).expect("4 candidates").of_prior_scale()]
     }
 }
 

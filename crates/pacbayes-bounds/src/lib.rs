@@ -2,7 +2,7 @@
 //!
 //! Everything a risk certificate is computed from, with no tensors: the binary kl and its inverses
 //! (certified to err only on the safe side), the classic family of PAC-Bayes bounds, the Monte Carlo
-//! term for a sampled empirical risk, union-bound accounting, and the KL between diagonal Gaussians.
+//! term for a sampled empirical risk, union-bound accounting, and the KL and Rényi divergences between diagonal Gaussians.
 //!
 //! ```
 //! use pacbayes_bounds::{BoundInputs, BoundKind, Certificate, Ledger, McTerm};
@@ -34,6 +34,7 @@ mod inputs;
 mod inverse;
 mod kl;
 mod mc;
+mod renyi;
 mod union;
 
 pub use binomial::{binomial_ln_cdf, binomial_tail_upper};
@@ -47,4 +48,5 @@ pub use inputs::BoundInputs;
 pub use inverse::{kl_inv_lower, kl_inv_upper};
 pub use kl::kl;
 pub use mc::McTerm;
-pub use union::{Charge, ExponentialGrid, GridPoint, Ledger};
+pub use renyi::{disintegrated_renyi_bound, renyi_diag_gaussian, renyi_gaussian};
+pub use union::{Charge, ExponentialGrid, GridPoint, Ledger, Scope};

@@ -16,6 +16,29 @@ pub struct Charge {
     pub reason: String,
     /// $\ln(1/w_k)$.
     pub cost_nats: f64,
+    /// What the choice could change (absent in records: [`Scope::Any`]).
+    #[serde(default, skip_serializing_if = "Scope::is_any")]
+    pub scope: Scope,
+}
+
+/// What a paid choice could change, so that a certificate for a predictor the choice did not
+/// touch need not pay it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scope {
+    /// Anything: every certificate of the run pays it.
+    #[default]
+    Any,
+    /// Only the scale of the prior (σ₀): the prior's mean network, and so the held-out baseline
+    /// that certifies it, is the same whichever candidate was chosen.
+    PriorScale,
+}
+
+impl Scope {
+    /// `true` for [`Scope::Any`].
+    pub fn is_any(&self) -> bool {
+        matches!(self, Self::Any)
+    }
 }
 
 impl Charge {
@@ -25,7 +48,13 @@ impl Charge {
     /// `candidates` = 0.
     pub fn choice(reason: impl Into<String>, candidates: u64) -> Result<Self> {
         let k = check::count("candidates", candidates)?;
-        Ok(Self { reason: reason.into(), cost_nats: (k as f64).ln() })
+        Ok(Self { reason: reason.into(), cost_nats: (k as f64).ln(), scope: Scope::Any })
+    }
+
+    /// The same charge, for a choice that changes only the prior's scale.
+    #[must_use]
+    pub fn of_prior_scale(self) -> Self {
+        Self { scope: Scope::PriorScale, ..self }
     }
 
     /// A cost declared directly (for a weighting of the user's own).
@@ -34,7 +63,7 @@ impl Charge {
     /// A cost that is NaN, negative or infinite.
     pub fn nats(reason: impl Into<String>, cost_nats: f64) -> Result<Self> {
         let cost_nats = check::finite_non_negative("cost_nats", cost_nats)?;
-        Ok(Self { reason: reason.into(), cost_nats })
+        Ok(Self { reason: reason.into(), cost_nats, scope: Scope::Any })
     }
 }
 

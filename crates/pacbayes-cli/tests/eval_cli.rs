@@ -420,6 +420,18 @@ fn verify_run_binds_the_files_and_recounts() {
     write_record(&kl, &r);
     assert_user_error(&verify_run(&kl), "kl");
 
+    // D_α of the Rényi form lowered, its bound recomputed to match: consistent on paper, caught by
+    // the divergence recomputed from the files.
+    let renyi = tampered("lowered-renyi");
+    let mut r = record.clone();
+    let ledger: pacbayes_bounds::Ledger = r.charges.iter().cloned().collect();
+    let d = r.disintegrated.as_mut().unwrap();
+    let x = d.renyi.clone().unwrap();
+    *d = d.clone().with_renyi(x.alpha, x.divergence * 0.5, r.n_bound, r.settings.delta, &ledger).unwrap();
+    r.verify().unwrap();
+    write_record(&renyi, &r);
+    assert_user_error(&verify_run(&renyi), "disintegrated.renyi.divergence");
+
     // ln K or δ′/K missing: configurations = 4 recorded but not paid.
     let unpaid = tampered("unpaid");
     let mut r = record.clone();

@@ -168,6 +168,18 @@ pub static COLUMNS: &[Column] = &[
     Column::real("disintegrated_bound", "disintegrated", "disintegrated", Kind::UpperBound, |r| {
         r.disintegrated.as_ref().map(|d| d.certificate.bound)
     }),
+    Column::real("disintegrated_emp_risk", "drawn ê", r"$\hat R_S(h)$", Kind::Estimate, |r| {
+        r.disintegrated.as_ref().map(|d| d.certificate.emp_risk)
+    }),
+    Column::real("log_density_ratio", "ln dQ/dP(h)", r"$\ln\frac{dQ}{dP}(h)$", Kind::Estimate, |r| {
+        r.disintegrated.as_ref().map(|d| d.log_density_ratio)
+    }),
+    Column::real("renyi_divergence", "D_α", r"$D_\alpha$", Kind::Estimate, |r| {
+        r.disintegrated.as_ref().and_then(|d| d.renyi.as_ref()).map(|x| x.divergence)
+    }),
+    Column::real("disintegrated_renyi_bound", "Rényi", "Rényi", Kind::UpperBound, |r| {
+        r.disintegrated.as_ref().and_then(|d| d.renyi.as_ref()).map(|x| x.bound)
+    }),
     Column::text("commit", "commit", |r| r.provenance.code()),
 ];
 

@@ -2,8 +2,8 @@
 //!
 //! **The theorem** (Rivasplata, Kuzborskij, Szepesvári & Shawe-Taylor, NeurIPS 2020, Theorem 1(i)
 //! with $F(h, S) = n\,\mathrm{kl}(\hat R_S(h)\|R(h))$ and Maurer's $\xi \le 2\sqrt n$; the same
-//! statement is Viallard, Germain, Habrard & Morvant, Machine Learning 2023, Theorem 2, with a
-//! Rényi-divergence variant not used here). Let P be a distribution over networks that does not
+//! statement is Viallard, Germain, Habrard & Morvant, Machine Learning 2023, Theorem 2; their
+//! Rényi-divergence form is recorded beside it, see [`crate::RenyiRecord`]). Let P be a distribution over networks that does not
 //! depend on the sample $S$ of $n$ examples, and let $Q_S$ be *any* stochastic kernel, i.e. any
 //! distribution over networks that may be an arbitrary (measurable) function of $S$. Then with
 //! probability at least $1 - \delta$ over the *joint* draw of $S \sim \mathcal D^n$ and
@@ -39,6 +39,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::estimate::bound_batches;
 use crate::loss::loss_sums;
+use crate::renyi::{RenyiRecord, renyi_divergence};
 use crate::{CheckedSettings, Error, Result};
 
 /// The disintegrated certificate recorded in `certificate.json`.
@@ -54,6 +55,9 @@ pub struct DisintegratedRecord {
     /// The kl certificate with $\hat R_S(h)$ = errors/n, KL replaced by max(0, `log_density_ratio`),
     /// no Monte Carlo term, and the run's charges.
     pub certificate: Certificate,
+    /// The Rényi form of the certificate for the same $h$ (absent in records of older versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renyi: Option<RenyiRecord>,
 }
 
 /// The seed of the disintegrated draw for a run with certification seed `seed`: a stream of its
@@ -152,7 +156,24 @@ impl DisintegratedRecord {
         }
         let inputs = BoundInputs::new(errors as f64 / n as f64, log_density_ratio.max(0.0), n, delta)?;
         let certificate = Certificate::compute(&inputs, None, &BoundKind::Kl, ledger)?;
-        Ok(Self { seed, log_density_ratio, errors, certificate })
+        Ok(Self { seed, log_density_ratio, errors, certificate, renyi: None })
+    }
+
+    /// The same record with the Rényi form of order `alpha` for $D_\alpha(Q\|P)$ = `divergence`,
+    /// for `n` examples at δ with the charges of `ledger`.
+    ///
+    /// # Errors
+    /// As [`RenyiRecord::new`].
+    pub fn with_renyi(
+        self,
+        alpha: f64,
+        divergence: f64,
+        n: u64,
+        delta: f64,
+        ledger: &Ledger,
+    ) -> Result<Self> {
+        let renyi = RenyiRecord::new(alpha, divergence, self.errors, n, delta, ledger.total_nats())?;
+        Ok(Self { renyi: Some(renyi), ..self })
     }
 }
 
@@ -163,11 +184,16 @@ impl DisintegratedRecord {
     /// # Errors
     /// As [`DisintegratedRecord::new`].
     pub fn recomputed(&self, n: u64, delta: f64, ledger: &Ledger) -> Result<Self> {
-        Self::new(self.seed, self.log_density_ratio, self.errors, n, delta, ledger)
+        let again = Self::new(self.seed, self.log_density_ratio, self.errors, n, delta, ledger)?;
+        match &self.renyi {
+            Some(r) => again.with_renyi(r.alpha, r.divergence, n, delta, ledger),
+            None => Ok(again),
+        }
     }
 }
 
-/// Draws $h$ from Q with `seed`, counts its errors on S_bound and certifies it.
+/// Draws $h$ from Q with `seed`, counts its errors on S_bound and certifies it, in both forms (the
+/// Rényi form of order `renyi_alpha` of `settings`).
 ///
 /// # Errors
 /// Data that does not fit the network, or a candle failure.
@@ -181,8 +207,15 @@ pub fn certify_disintegrated(
     let drawn = network.draw(&mut Noise::new(seed))?;
     let ratio = log_density_ratio(&network.posterior()?, &network.prior(), drawn.weights())?;
     let errors = drawn_errors(network, &drawn, bound, settings)?;
-    let record =
-        DisintegratedRecord::new(seed, ratio, errors, bound.n() as u64, settings.settings().delta, ledger)?;
+    let (s, n) = (settings.settings(), bound.n() as u64);
+    let divergence = renyi_divergence(&network.posterior()?, &network.prior(), s.renyi_alpha)?;
+    let record = DisintegratedRecord::new(seed, ratio, errors, n, s.delta, ledger)?.with_renyi(
+        s.renyi_alpha,
+        divergence,
+        n,
+        s.delta,
+        ledger,
+    )?;
     Ok((record, drawn))
 }
 

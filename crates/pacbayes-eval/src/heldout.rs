@@ -16,11 +16,15 @@
 //! guarantees a reader could have obtained from the same S_bound; it is positive when the PAC-Bayes
 //! certificate is the tighter one.
 //!
-//! $\delta_h = \delta\,e^{-c}$ where $c$ is every union-bound charge of the run in nats (the prior's
-//! choices and the configurations): a prior chosen among candidates by looking at S_bound pays for
-//! that choice here too, so the baseline is never optimistic. With no charge, $\delta_h = \delta$.
+//! $\delta_h = \delta\,e^{-c}$ where $c$ is every union-bound charge of the run in nats that could
+//! change $h_P$: a run chosen among K configurations (one of which may have had another prior) pays
+//! ln K here too, so the baseline is never optimistic. A choice of the prior's *scale* alone (σ₀
+//! from a grid, [`Scope::PriorScale`]) leaves the mean network as it is and is not paid: charging
+//! it would loosen the baseline and flatter the PAC-Bayes certificate beside it. With no such
+//! charge, $\delta_h = \delta$. Records of earlier versions paid every charge; a smaller
+//! $\delta_h$ is only more conservative, and [`crate::CertificateRecord::verify`] accepts it.
 
-use pacbayes_bounds::binomial_tail_upper;
+use pacbayes_bounds::{Charge, Scope, binomial_tail_upper};
 use pacbayes_data::BoundSet;
 use pacbayes_nn::Network;
 use serde::{Deserialize, Serialize};
@@ -56,6 +60,12 @@ pub fn prior_mean_errors(network: &Network, bound: BoundSet<'_>, settings: &Chec
     }
     // A sum of 0s and 1s below 2^53: exact.
     Ok(errors.round() as u64)
+}
+
+/// The charges the held-out baseline pays, in nats: those that could change the prior's mean
+/// network (see the module documentation).
+pub fn heldout_charges_nats(charges: &[Charge]) -> f64 {
+    charges.iter().filter(|c| c.scope != Scope::PriorScale).map(|c| c.cost_nats).sum()
 }
 
 impl HeldoutRecord {

@@ -51,6 +51,7 @@ mod heldout;
 mod loss;
 mod present;
 mod record;
+mod renyi;
 mod rounding;
 mod selected;
 mod selection;
@@ -68,7 +69,7 @@ pub use disintegrated::{
 pub use error::{Error, Result};
 pub use estimate::{Observer, RiskEstimate, estimate, estimate_classic, estimate_fast};
 pub use gibbs::{GibbsSampler, Stem};
-pub use heldout::{HeldoutRecord, prior_mean_errors};
+pub use heldout::{HeldoutRecord, heldout_charges_nats, prior_mean_errors};
 pub use loss::{LossSums, bounded_cross_entropy, loss_sums, predicted};
 pub use pacbayes_provenance::Provenance;
 pub use present::ROUNDING_NOTE;
@@ -76,6 +77,7 @@ pub use record::{
     CertificateRecord, FORMAT, FileHashes, PriorSummary, ProtocolRecord, RunContext, Seeds, WallTimes,
     certify,
 };
+pub use renyi::{RenyiRecord, renyi_divergence};
 pub use rounding::{Kind, show};
 pub use selection::{configurations_charge, delta_mc_per_configuration};
 pub use settings::{CertifySettings, CheckedSettings, DEFAULT_FAST_DRAWS, Protocol};

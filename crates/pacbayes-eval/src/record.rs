@@ -241,7 +241,8 @@ pub fn certify(
     let raw_kl = network.kl_value()?;
     let kl = if (-1e-6..0.0).contains(&raw_kl) { 0.0 } else { raw_kl };
     let heldout_errors = prior_mean_errors(network, bound, settings)?;
-    let heldout = HeldoutRecord::new(heldout_errors, n, s.delta, ledger.total_nats())?;
+    let heldout =
+        HeldoutRecord::new(heldout_errors, n, s.delta, crate::heldout_charges_nats(ledger.charges()))?;
     let (disintegrated, _) =
         certify_disintegrated(network, bound, settings, &ledger, disintegrated_seed(s.seed))?;
     let zero_one = kl_certificate(risk.zero_one, kl, n, s, risk.mc_samples, &ledger)?;
@@ -336,12 +337,18 @@ impl CertificateRecord {
             )),
             dis = self.disintegrated.as_ref().map_or_else(String::new, |d| format!(
                 "\ndisintegrated: one network drawn from Q (seed {seed}), {e}/{n} errors on S_bound, \
-                 ln dQ/dP = {r:.2} nats -> its risk <= {b}",
+                 ln dQ/dP = {r:.2} nats -> its risk <= {b}{renyi}",
                 seed = d.seed,
                 e = d.errors,
                 n = self.n_bound,
                 r = d.log_density_ratio,
                 b = up(d.certificate.bound),
+                renyi = d.renyi.as_ref().map_or_else(String::new, |x| format!(
+                    "\n               Rényi form: D_{a} = {dv:.2} nats -> its risk <= {b}",
+                    a = x.alpha,
+                    dv = x.divergence,
+                    b = up(x.bound),
+                )),
             )),
         )
     }

@@ -45,7 +45,12 @@ impl CertificateRecord {
         selected.cross_entropy =
             kl_certificate(self.cross_entropy.emp_risk, self.kl, self.n_bound, s, mc_samples, &ledger)?;
         selected.heldout = match &self.heldout {
-            Some(h) => Some(HeldoutRecord::new(h.errors, h.n, s.delta, ledger.total_nats())?),
+            Some(h) => Some(HeldoutRecord::new(
+                h.errors,
+                h.n,
+                s.delta,
+                crate::heldout_charges_nats(ledger.charges()),
+            )?),
             None => None,
         };
         selected.disintegrated = match &self.disintegrated {

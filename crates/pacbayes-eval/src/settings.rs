@@ -73,6 +73,8 @@ pub struct CertifySettings {
     /// K, the number of configurations (posterior hyper-parameters, checkpoints, ...) this run was
     /// chosen among after comparing their certificates: ln K nats are paid (default 1: nothing).
     pub configurations: u64,
+    /// α of the Rényi form of the disintegrated certificate, finite and > 1 (default 2).
+    pub renyi_alpha: f64,
 }
 
 impl Default for CertifySettings {
@@ -88,6 +90,7 @@ impl Default for CertifySettings {
             batch_size: 1_000,
             ensemble_size: 100,
             configurations: 1,
+            renyi_alpha: 2.0,
         }
     }
 }
@@ -104,13 +107,17 @@ impl CertifySettings {
     /// Checks every setting.
     ///
     /// # Errors
-    /// δ, δ′ or p_min outside (0, 1) (NaN included), δ + δ′ ≥ 1, or a count of zero.
+    /// δ, δ′ or p_min outside (0, 1) (NaN included), δ + δ′ ≥ 1, a count of zero, or a Rényi
+    /// order that is not finite and > 1.
     pub fn check(&self) -> Result<CheckedSettings> {
         open_unit("delta", self.delta)?;
         open_unit("delta_mc", self.delta_mc)?;
         open_unit("p_min", self.p_min)?;
         if self.delta + self.delta_mc >= 1.0 {
             return Err(invalid("delta + delta_mc", self.delta + self.delta_mc, "a total below 1"));
+        }
+        if !(self.renyi_alpha > 1.0 && self.renyi_alpha.is_finite()) {
+            return Err(invalid("renyi_alpha", self.renyi_alpha, "a finite number > 1"));
         }
         if self.repetitions == Some(0) {
             return Err(invalid("repetitions", 0, "a whole number >= 1"));
@@ -164,6 +171,8 @@ mod tests {
         assert_eq!(name(CertifySettings { repetitions: Some(0), ..d() }), "repetitions");
         assert_eq!(name(CertifySettings { draws: 0, ..d() }), "draws");
         assert_eq!(name(CertifySettings { ensemble_size: 0, ..d() }), "ensemble_size");
+        assert_eq!(name(CertifySettings { renyi_alpha: 1.0, ..d() }), "renyi_alpha");
+        assert_eq!(name(CertifySettings { renyi_alpha: f64::INFINITY, ..d() }), "renyi_alpha");
         let checked = d().check().unwrap();
         assert_eq!(checked.repetitions_for(30_000), 34);
         assert_eq!(checked.repetitions_for(1_000_000), 1);

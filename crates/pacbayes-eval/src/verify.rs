@@ -121,9 +121,18 @@ impl CertificateRecord {
                     format!("{} errors of {} examples, n_bound = {}", h.errors, h.n, self.n_bound),
                 );
             }
-            let expected = HeldoutRecord::new(h.errors, h.n, s.delta, self.zero_one.union_cost_nats)?;
-            check_close("heldout.delta", h.delta, expected.delta)?;
-            check_close("heldout.bound", h.bound, expected.bound)?;
+            // δ_h may be smaller than the charges require (records of earlier versions paid every
+            // charge), never larger; the bound must be the tail inversion at the recorded δ_h.
+            let most =
+                HeldoutRecord::new(h.errors, h.n, s.delta, crate::heldout_charges_nats(&self.charges))?;
+            if !(h.delta > 0.0 && h.delta <= most.delta * (1.0 + 1e-12)) {
+                return reject(
+                    "heldout.delta",
+                    format!("recorded {}, at most {} with the run's charges", h.delta, most.delta),
+                );
+            }
+            let again = pacbayes_bounds::binomial_tail_upper(h.errors, h.n, h.delta)?;
+            check_close("heldout.bound", h.bound, again)?;
         }
         if let Some(d) = &self.disintegrated {
             if d.seed != disintegrated_seed(s.seed) {
@@ -142,6 +151,17 @@ impl CertificateRecord {
                     "disintegrated.certificate",
                     "differs from its recomputation from errors, n, ln dQ/dP and the charges",
                 );
+            }
+            if let Some(r) = &d.renyi {
+                check_close("disintegrated.renyi.alpha", r.alpha, s.renyi_alpha)?;
+                let again = expected.renyi.as_ref().map_or(f64::NAN, |e| e.bound);
+                check_close("disintegrated.renyi.bound", r.bound, again)?;
+                if d.renyi != expected.renyi {
+                    return reject(
+                        "disintegrated.renyi",
+                        "differs from its recomputation from errors, n, the divergence and the charges",
+                    );
+                }
             }
         }
         let w = &self.wall_seconds;

@@ -81,6 +81,26 @@ fn a_record_is_recomputed_and_a_lowered_bound_is_rejected() {
     let mut tampered = record.clone();
     tampered.disintegrated.as_mut().unwrap().certificate.bound *= 0.9;
     assert!(matches!(tampered.verify(), Err(Error::Rejected { .. })));
+    // The Rényi form is recorded and rechecked: a lowered bound, or a lowered divergence with the
+    // bound recomputed to match, is caught (the second by `verify --run`, which recomputes the
+    // divergence from the files; here the recorded numbers must at least agree with each other).
+    let renyi = record.disintegrated.as_ref().unwrap().renyi.clone().expect("a Rényi form");
+    assert!((renyi.alpha - 2.0).abs() < 1e-15 && renyi.divergence > 0.0);
+    assert!(renyi.bound > record.disintegrated.as_ref().unwrap().certificate.emp_risk && renyi.bound <= 1.0);
+    let exact = pacbayes_eval::renyi_divergence(&q.posterior().unwrap(), &q.prior(), 2.0).unwrap();
+    assert!((renyi.divergence - exact).abs() <= 1e-9 * exact);
+    let mut tampered = record.clone();
+    tampered.disintegrated.as_mut().unwrap().renyi.as_mut().unwrap().bound *= 0.9;
+    match tampered.verify() {
+        Err(Error::Rejected { field, .. }) => assert_eq!(field, "disintegrated.renyi.bound"),
+        other => panic!("{other:?}"),
+    }
+    let mut tampered = record.clone();
+    tampered.disintegrated.as_mut().unwrap().renyi.as_mut().unwrap().charges_nats = 0.5;
+    match tampered.verify() {
+        Err(Error::Rejected { field, .. }) => assert_eq!(field, "disintegrated.renyi"),
+        other => panic!("{other:?}"),
+    }
     let mut tampered = record;
     tampered.disintegrated.as_mut().unwrap().seed += 1;
     match tampered.verify() {

@@ -1,5 +1,6 @@
 //! The held-out baseline in every certificate: the prior's mean network counted exactly on S_bound,
-//! its test-set bound recorded at δ·exp(−charges), checked by `verify`, and shown in the table.
+//! its test-set bound recorded at δ·exp(−charges) for the charges that could change that network,
+//! checked by `verify`, and shown in the table.
 
 use candle_core::Device;
 use pacbayes_bounds::{Charge, Ledger, binomial_tail_upper};
@@ -25,7 +26,7 @@ fn record() -> (CertificateRecord, u64) {
         CertifySettings { repetitions: Some(10), ensemble_size: 2, configurations: 3, ..Default::default() }
             .check()
             .unwrap();
-    let charge = Charge::choice("sigma0 among 2", 2).unwrap();
+    let charge = Charge::choice("sigma0 among 2", 2).unwrap().of_prior_scale();
     let context = RunContext {
         run: "h".into(),
         dataset: "synthetic".into(),
@@ -49,8 +50,9 @@ fn the_prior_mean_network_is_counted_and_bounded() {
     r.verify().unwrap();
     let h = r.heldout.clone().expect("a held-out baseline");
     assert_eq!((h.errors, h.n), (errors, r.n_bound));
-    // Both charges (ln 2 for the prior, ln 3 for the configurations) cut δ: δ_h = δ/6.
-    assert!((h.delta - 0.025 / 6.0).abs() < 1e-15, "{}", h.delta);
+    // ln 3 for the configurations cuts δ; ln 2 for the prior's scale does not (the mean network is
+    // the same for every σ₀): δ_h = δ/3.
+    assert!((h.delta - 0.025 / 3.0).abs() < 1e-15, "{}", h.delta);
     let expected = binomial_tail_upper(h.errors, h.n, h.delta).unwrap();
     assert_eq!(h.bound.to_bits(), expected.to_bits());
     assert!(h.bound > h.errors as f64 / h.n as f64);
@@ -86,6 +88,12 @@ fn a_lowered_heldout_bound_or_a_full_delta_is_rejected() {
     h.delta = 0.025;
     h.bound = binomial_tail_upper(h.errors, h.n, h.delta).unwrap();
     assert_eq!(field(&r), "heldout.delta");
+    // A smaller δ_h (every charge paid, as records of earlier versions did) is only conservative.
+    let mut r = good.clone();
+    let h = r.heldout.as_mut().unwrap();
+    h.delta = 0.025 / 6.0;
+    h.bound = binomial_tail_upper(h.errors, h.n, h.delta).unwrap();
+    r.verify().unwrap();
     let mut r = good;
     r.heldout.as_mut().unwrap().n += 1;
     assert_eq!(field(&r), "heldout.n");

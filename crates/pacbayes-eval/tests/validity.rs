@@ -9,7 +9,8 @@
 //! x. The true Gibbs risk is its mean over x ~ N(0, I): estimated on 100,000 fresh examples, with a
 //! standard error below 0.0016, far below the slack of the certificates; the empirical Gibbs risk
 //! on S_bound is the same formula averaged over S_bound, exactly. The disintegrated certificate of
-//! each run's drawn network h is checked the same way against the true risk of h, exact given x.
+//! each run's drawn network h is checked the same way against the true risk of h, exact given x,
+//! in both of its forms (ln dQ/dP(h), and the Rényi divergence of order 2).
 
 use candle_core::{D, Device, Tensor};
 use pacbayes_bounds::Ledger;
@@ -195,6 +196,7 @@ fn certificates_fall_below_the_true_risk_at_most_at_rate_delta() {
     let (mut bounds, mut slack) = (0.0, 0.0);
     // The disintegrated certificate of one drawn network: below its true risk at rate ≤ δ.
     let (mut dis_below, mut dis_naive_below, mut dis_bounds) = (0, 0, 0.0);
+    let (mut renyi_below, mut renyi_bounds) = (0, 0.0);
     for run in 0..RUNS {
         let data = teacher.train_test(N_TRAIN, 100, 1_000 + run);
         let q = train(&data.train, run);
@@ -227,6 +229,9 @@ fn certificates_fall_below_the_true_risk_at_most_at_rate_delta() {
         dis_below += u64::from(dis.certificate.bound < drawn_risk);
         dis_naive_below += u64::from(dis.certificate.emp_risk < drawn_risk);
         dis_bounds += dis.certificate.bound;
+        let renyi = dis.renyi.as_ref().expect("the Rényi form");
+        renyi_below += u64::from(renyi.bound < drawn_risk);
+        renyi_bounds += renyi.bound;
         slack += record.zero_one.bound - true_risk;
     }
     let p_value = binomial_upper_tail(RUNS, DELTA + DELTA_MC, below_risk);
@@ -254,6 +259,16 @@ fn certificates_fall_below_the_true_risk_at_most_at_rate_delta() {
     assert!(dis_p >= 0.001, "{dis_below} of {RUNS} disintegrated certificates below the true risk");
     assert!(binomial_upper_tail(RUNS, DELTA, dis_naive_below) < 0.001, "{dis_naive_below}");
     assert!(dis_bounds / RUNS as f64 <= 0.5, "mean disintegrated bound {}", dis_bounds / RUNS as f64);
+
+    // The Rényi form (α = 2) for the same drawn network: below its true risk at rate ≤ δ.
+    let renyi_p = binomial_upper_tail(RUNS, DELTA, renyi_below);
+    eprintln!(
+        "Rényi form: {renyi_below}/{RUNS} bounds below the drawn network's true risk (p = {renyi_p:.3}); \
+         mean bound {:.4}",
+        renyi_bounds / RUNS as f64
+    );
+    assert!(renyi_p >= 0.001, "{renyi_below} of {RUNS} Rényi-form certificates below the true risk");
+    assert!(renyi_bounds / RUNS as f64 <= 0.55, "mean Rényi-form bound {}", renyi_bounds / RUNS as f64);
 }
 
 #[test]

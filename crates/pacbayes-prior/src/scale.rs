@@ -71,7 +71,7 @@ impl ScaleChoice {
         }
         let reason =
             format!("prior scale sigma0 = {} chosen from a grid of {}", self.sigma0, self.grid.len());
-        vec![Charge::choice(reason, self.grid.len() as u64).expect("the grid is not empty")]
+        vec![Charge::choice(reason, self.grid.len() as u64).expect("the grid is not empty").of_prior_scale()]
     }
 }
 

@@ -205,6 +205,13 @@ pub(crate) fn verify_run(run_dir: &Path, seed: u64, budget: f64) -> Result<Strin
         if d.log_density_ratio < ratio - 1e-6 * ratio.abs().max(1.0) {
             return Err(rejected("disintegrated.log_density_ratio", d.log_density_ratio, ratio));
         }
+        if let Some(r) = &d.renyi {
+            let divergence =
+                pacbayes_eval::renyi_divergence(&network.posterior()?, &network.prior(), r.alpha)?;
+            if r.divergence < divergence.min(1e300) - 1e-6 * divergence.abs().max(1.0) {
+                return Err(rejected("disintegrated.renyi.divergence", r.divergence, divergence));
+            }
+        }
     }
     // The Gibbs risk, re-estimated with fresh draws.
     let start = Instant::now();
