@@ -38,7 +38,6 @@ TABLE_COLUMNS = [
     "emp_risk",
     "bound",
     "gap",
-    "wall_seconds",
     "prior_kind",
     "emp_risk_upper",
     "cross_entropy_bound",
@@ -53,7 +52,7 @@ TABLE_COLUMNS = [
 ]
 
 #: The columns of metrics.parquet (crates/pacbayes-posterior/src/metrics.rs).
-METRICS_COLUMNS = ["epoch", "objective", "kl", "risk", "train_error", "learning_rate", "seconds"]
+METRICS_COLUMNS = ["epoch", "objective", "kl", "risk", "train_error", "learning_rate"]
 
 
 def input_path(variable: str, default: str) -> Path:

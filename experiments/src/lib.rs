@@ -1,5 +1,5 @@
 //! Shared driver of the experiment binaries: run a grid of configurations through the `pacbayes run`
-//! pipeline, reuse a prior across runs that share it, and write the tightness table with the wall
+//! pipeline, reuse a prior across runs that share it, and write the tightness table beside the wall
 //! time of every run and the machine it ran on.
 //!
 //! Run folders go to `experiments/runs/` (not committed); tables to `experiments/results/NAME/`
@@ -8,7 +8,6 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, ValueEnum};
@@ -114,7 +113,7 @@ pub fn run_grid(experiment: &str, plan: &[Planned], options: &Options) -> Result
             continue;
         }
         let dir = options.runs_dir.join(&planned.name);
-        let seconds = if dir.join("certificate.json").exists() {
+        if dir.join("certificate.json").exists() {
             if !pacbayes_cli::made_with(&dir, &text)? {
                 anyhow::bail!(
                     "{} holds a run made with other settings than the planned ones; move it away or \
@@ -123,16 +122,16 @@ pub fn run_grid(experiment: &str, plan: &[Planned], options: &Options) -> Result
                 );
             }
             eprintln!("== {} ({}/{}): done already", planned.name, i + 1, selected.len());
-            recorded_seconds(&dir)
         } else {
             eprintln!("== {} ({}/{})", planned.name, i + 1, selected.len());
-            let start = Instant::now();
             let outcome =
                 pacbayes_cli::run_reusing_prior(&text, &options.runs_dir, &finished_runs(&options.runs_dir))
                     .with_context(|| format!("run {}", planned.name))?;
             eprintln!("{}", outcome.table);
-            Some(start.elapsed().as_secs_f64())
-        };
+        }
+        // The times the run recorded, whether it ran now or earlier: prior (also when reused),
+        // posterior and certificate.
+        let seconds = pacbayes_cli::run_seconds(&dir);
         let made_by = CertificateRecord::read(&dir.join("certificate.json"))
             .map_or_else(|_| Provenance::unknown(), |r| r.provenance);
         let dirty = made_by.dirty.map_or_else(|| "unknown".to_owned(), |d| d.to_string());
@@ -179,16 +178,6 @@ fn finished_runs(runs_dir: &Path) -> Vec<PathBuf> {
         .collect();
     dirs.sort();
     dirs
-}
-
-/// The wall time of the whole run (prior, posterior and certificate) recorded in a finished run's
-/// certificate, if any: the table's `wall_seconds`.
-fn recorded_seconds(dir: &Path) -> Option<f64> {
-    let text = std::fs::read_to_string(dir.join("certificate.json")).ok()?;
-    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
-    let stage =
-        |name: &str| value.pointer(&format!("/wall_seconds/{name}")).and_then(serde_json::Value::as_f64);
-    Some(stage("total")? + stage("prior").unwrap_or(0.0) + stage("posterior").unwrap_or(0.0))
 }
 
 /// The machine and the date, for the results folder.

@@ -20,6 +20,7 @@ mod commands;
 mod config;
 mod exit;
 mod progress;
+mod timings;
 
 use std::process::ExitCode;
 
@@ -27,6 +28,13 @@ use clap::Parser;
 
 pub use commands::report::TableOptions;
 pub use commands::run::{RunOutcome, made_with, report_runs, run_from_toml, run_reusing_prior};
+
+/// The wall time in seconds of the whole run in `run_dir` (its prior, also when reused from another
+/// run, its posterior and its certificate), from its `timings.json`; `None` before it is certified.
+pub fn run_seconds(run_dir: &std::path::Path) -> Option<f64> {
+    let stage = |name: &str| timings::seconds(run_dir, name);
+    Some(stage("certificate")? + stage("prior").unwrap_or(0.0) + stage("posterior").unwrap_or(0.0))
+}
 
 /// Parses the command line, runs the command, and maps its outcome to an exit status.
 pub fn main() -> ExitCode {

@@ -111,6 +111,51 @@ fn a_posterior_is_trained_saved_and_resumed() {
     assert_eq!(stderr.lines().filter(|l| l.contains("posterior epoch")).count(), 2, "{stderr}");
     assert_eq!(json(&run.join("posterior.json"))["epochs_run"], 5);
     assert_eq!(std::fs::read_to_string(run.join("metrics.csv")).unwrap().lines().count(), 1 + 1 + 5);
+
+    // The same 5 epochs without a stop: every file the two runs share is the same, byte for byte,
+    // the certificate included; only timings.json and the checkpoint's working state hold the clock.
+    // (In a folder of the same name: the run's name is part of its certificate.)
+    let through = dir.join("through").join("run");
+    std::fs::create_dir_all(&through).unwrap();
+    for f in ["prior.safetensors", "prior.json", "split.json"] {
+        std::fs::copy(run.join(f), through.join(f)).unwrap();
+    }
+    let t = through.to_str().unwrap();
+    let uninterrupted = pacbayes(&[
+        "posterior",
+        "--prior",
+        t,
+        "--config",
+        config.to_str().unwrap(),
+        "--objective",
+        "f-quad",
+        "--epochs",
+        "5",
+        "--learning-rate",
+        "0.01",
+        "--seed",
+        "4",
+    ]);
+    assert!(uninterrupted.status.success(), "{}", String::from_utf8_lossy(&uninterrupted.stderr));
+    for folder in [r, t] {
+        let certified = pacbayes(&["certify", "--run", folder, "--repetitions", "3", "--seed", "2"]);
+        assert!(certified.status.success(), "{}", String::from_utf8_lossy(&certified.stderr));
+    }
+    let mut compared = 0;
+    for entry in std::fs::read_dir(&through).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        if name == "timings.json" || name == "checkpoint" {
+            continue;
+        }
+        let (a, b) = (std::fs::read(run.join(&name)).unwrap(), std::fs::read(through.join(&name)).unwrap());
+        assert!(a == b, "{name} differs between the resumed and the uninterrupted run");
+        compared += 1;
+    }
+    assert!(compared >= 8, "{compared} files compared");
+    let timings = json(&run.join("timings.json"));
+    assert!(timings["posterior"]["seconds"].as_f64().unwrap() > 0.0, "{timings}");
+    assert_eq!(timings["posterior"]["epoch_seconds"].as_array().unwrap().len(), 6, "{timings}");
+    assert!(timings["certificate"]["total"].as_f64().unwrap() > 0.0, "{timings}");
 }
 
 #[test]

@@ -139,8 +139,6 @@ pub static COLUMNS: &[Column] = &[
     Column::real("emp_risk", "ê", r"$\hat{e}$", Kind::Estimate, |r| Some(r.zero_one.emp_risk)),
     Column::real("bound", "certificate", "certificate", Kind::UpperBound, |r| Some(r.zero_one.bound)),
     Column::real("gap", "gap", "gap", Kind::Estimate, |r| Some(r.gap)),
-    Column::real("wall_seconds", "seconds", "seconds", Kind::Estimate, |r| Some(r.wall_seconds.run()))
-        .fixed(1),
     Column::text("prior_kind", "prior kind", |r| r.prior.kind.clone()),
     Column::real("emp_risk_upper", "ê upper", r"$\bar{e}$", Kind::UpperBound, |r| {
         Some(r.zero_one.emp_risk_upper)

@@ -56,7 +56,7 @@ pub struct Seeds {
 }
 
 /// Wall times in seconds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WallTimes {
     /// Estimating the empirical risk on S_bound.
@@ -138,7 +138,9 @@ pub struct CertificateRecord {
     /// records of older versions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub files: Option<FileHashes>,
-    /// Wall times.
+    /// Wall times. Not written to `certificate.json`, which holds only what the computation
+    /// determines; the command line writes them to the run's `timings.json`.
+    #[serde(default, skip_serializing)]
     pub wall_seconds: WallTimes,
     /// The code and machine that computed it (`unknown` in records written before it was recorded).
     #[serde(default = "Provenance::unknown")]

@@ -32,7 +32,8 @@ pub struct TestErrors {
     pub ensemble_size: usize,
     /// How the ensemble votes ([`ENSEMBLE_RULE`]).
     pub ensemble_rule: String,
-    /// Wall time in seconds.
+    /// Wall time in seconds (not written to `certificate.json`: see its `wall_seconds`).
+    #[serde(default, skip_serializing)]
     pub seconds: f64,
 }
 

@@ -51,7 +51,10 @@ pub struct PosteriorRecord {
     /// Why training stopped.
     pub stop_reason: StopReason,
     /// Wall-clock seconds summed over the warm-up, the start's evaluation and the completed epochs (of
-    /// every resumed run).
+    /// every resumed run). Not written to `posterior.json`, which holds only what the training
+    /// determines (the same bytes for a resumed run as for an uninterrupted one); the command line
+    /// writes it to the run's `timings.json`.
+    #[serde(default, skip_serializing)]
     pub wall_seconds: f64,
     /// The version of pacbayes that trained it.
     pub pacbayes_version: String,

@@ -28,7 +28,9 @@ pub struct EpochRecord {
     pub train_error: f64,
     /// Error of the mean network on the validation slice of S_prior, if there is one.
     pub validation_error: Option<f64>,
-    /// Seconds since training started.
+    /// Seconds since training started. Not written to `prior.json` (the same fit gives the same
+    /// bytes); the command line writes the times to the run's `timings.json`.
+    #[serde(default, skip_serializing)]
     pub seconds: f64,
 }
 

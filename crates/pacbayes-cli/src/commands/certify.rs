@@ -153,7 +153,6 @@ pub(crate) fn certify_run_kind(config: &CertifyConfig, run_dir: &Path, kind: &st
         serde_json::Value::Null
     };
     let objective = posterior.get("objective").and_then(|v| v.as_str()).unwrap_or("unknown").to_owned();
-    let posterior_seconds = posterior.get("wall_seconds").and_then(serde_json::Value::as_f64);
     let record = run.prior.record();
     let context = RunContext {
         run: run_name(run_dir),
@@ -181,9 +180,8 @@ pub(crate) fn certify_run_kind(config: &CertifyConfig, run_dir: &Path, kind: &st
         pacbayes_eval::certify(&network, run.split.bound(), &run.test, &settings, &choices, context, &bar)?;
     bar.0.finish_and_clear();
     let mut certificate = certificate;
-    certificate.wall_seconds.prior =
-        record.fit.as_ref().and_then(|fit| fit.curve.last()).map(|epoch| epoch.seconds);
-    certificate.wall_seconds.posterior = posterior_seconds;
+    certificate.wall_seconds.prior = crate::timings::seconds(run_dir, "prior");
+    certificate.wall_seconds.posterior = crate::timings::seconds(run_dir, "posterior");
     if kind == "gibbs" {
         certificate.disintegrated = None;
     }
@@ -209,6 +207,9 @@ pub(crate) fn certify_run_kind(config: &CertifyConfig, run_dir: &Path, kind: &st
         let _ = std::fs::remove_file(&network_out);
         return Err(e.into());
     }
+    let w = &certificate.wall_seconds;
+    let times = serde_json::json!({ "emp_risk": w.emp_risk, "test": w.test, "total": w.total });
+    crate::timings::record(run_dir, "certificate", times)?;
     let mut summary = certificate.summary();
     if kind == "disintegrated" {
         if let Some(line) = summary.lines().find(|l| l.starts_with("disintegrated:")).map(str::to_owned) {

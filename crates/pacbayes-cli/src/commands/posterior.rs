@@ -160,6 +160,8 @@ pub(crate) fn train_and_save(config: &PosteriorConfig, run_dir: &Path, resume: b
     let record = PosteriorRecord::describe(&settings, &net, &run.split, &outcome);
     save_posterior(run_dir, &net, &record, &outcome.metrics)
         .with_context(|| format!("saving the posterior into {}", run_dir.display()))?;
+    let epochs = outcome.warmup.iter().chain(&outcome.metrics).map(|m| m.seconds).collect();
+    crate::timings::record(run_dir, "posterior", crate::timings::stage(record.wall_seconds, epochs))?;
     let last = outcome.metrics.last().map_or(String::new(), |m| format!(", objective {:.4}", m.objective));
     let per_epoch = if record.epochs_run > 0 { record.wall_seconds / record.epochs_run as f64 } else { 0.0 };
     let stopped = match outcome.stop_reason {

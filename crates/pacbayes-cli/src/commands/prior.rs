@@ -393,6 +393,11 @@ pub(crate) fn fit_and_save(config: &PriorConfig, out: &Path) -> Result<String> {
     record.mean_test_error = Some(test_error);
     SavedPrior::save(out, &weights, &record)
         .with_context(|| format!("saving the prior into {}", out.display()))?;
+    if let Some(fit) = &record.fit {
+        let epochs: Vec<f64> = fit.curve.iter().map(|e| e.seconds).collect();
+        let total = epochs.last().copied().unwrap_or(0.0);
+        crate::timings::record(out, "prior", crate::timings::stage(total, epochs))?;
+    }
     Ok(format!(
         "prior saved in {}: {}; mean network test error {:.2}%, union cost {:.3} nats",
         out.display(),

@@ -295,6 +295,10 @@ fn build(config: &RunConfig, tmp: &Path, final_dir: &Path, reuse: Option<&Path>)
                 std::fs::copy(source.join(file), tmp.join(file))
                     .with_context(|| format!("copying {}", source.join(file).display()))?;
             }
+            // The run's wall time includes that of the prior it reuses.
+            if let Some(prior) = crate::timings::read(source).remove("prior") {
+                crate::timings::record(tmp, "prior", prior)?;
+            }
         }
         None => {
             stage(1, "prior");
