@@ -48,21 +48,17 @@ fn a_posterior_is_trained_saved_and_resumed() {
     let r = run.to_str().unwrap();
     let config = dir.join("posterior.toml");
     std::fs::write(&config, "objective = \"f-classic\"\noptimizer = \"adam\"\nbatch_size = 50\n").unwrap();
-    let trained = pacbayes(&[
-        "posterior",
-        "--prior",
-        r,
-        "--config",
-        config.to_str().unwrap(),
-        "--objective",
-        "f-quad",
-        "--epochs",
-        "3",
-        "--learning-rate",
-        "0.01",
-        "--seed",
-        "4",
-    ]);
+    // The posterior of the run folder `folder`, trained (or resumed) to `epochs` epochs: flags over
+    // the configuration file.
+    let train = |folder: &str, epochs: &str, resume: bool| {
+        let mut args = vec!["posterior", "--prior", folder, "--config", config.to_str().unwrap()];
+        args.extend(["--objective", "f-quad", "--epochs", epochs, "--learning-rate", "0.01", "--seed", "4"]);
+        if resume {
+            args.push("--resume");
+        }
+        pacbayes(&args)
+    };
+    let trained = train(r, "3", false);
     let stderr = String::from_utf8_lossy(&trained.stderr);
     assert!(trained.status.success(), "{stderr}");
     assert_eq!(stderr.lines().filter(|l| l.contains("posterior epoch")).count(), 3, "{stderr}");
@@ -90,22 +86,7 @@ fn a_posterior_is_trained_saved_and_resumed() {
     assert_eq!(other.status.code(), Some(2), "{}", String::from_utf8_lossy(&other.stderr));
     assert!(String::from_utf8_lossy(&other.stderr).contains("differs"));
     // With the same settings it continues to 5 epochs.
-    let resumed = pacbayes(&[
-        "posterior",
-        "--prior",
-        r,
-        "--config",
-        config.to_str().unwrap(),
-        "--objective",
-        "f-quad",
-        "--epochs",
-        "5",
-        "--learning-rate",
-        "0.01",
-        "--seed",
-        "4",
-        "--resume",
-    ]);
+    let resumed = train(r, "5", true);
     let stderr = String::from_utf8_lossy(&resumed.stderr);
     assert!(resumed.status.success(), "{stderr}");
     assert_eq!(stderr.lines().filter(|l| l.contains("posterior epoch")).count(), 2, "{stderr}");
@@ -121,21 +102,7 @@ fn a_posterior_is_trained_saved_and_resumed() {
         std::fs::copy(run.join(f), through.join(f)).unwrap();
     }
     let t = through.to_str().unwrap();
-    let uninterrupted = pacbayes(&[
-        "posterior",
-        "--prior",
-        t,
-        "--config",
-        config.to_str().unwrap(),
-        "--objective",
-        "f-quad",
-        "--epochs",
-        "5",
-        "--learning-rate",
-        "0.01",
-        "--seed",
-        "4",
-    ]);
+    let uninterrupted = train(t, "5", false);
     assert!(uninterrupted.status.success(), "{}", String::from_utf8_lossy(&uninterrupted.stderr));
     for folder in [r, t] {
         let certified = pacbayes(&["certify", "--run", folder, "--repetitions", "3", "--seed", "2"]);
