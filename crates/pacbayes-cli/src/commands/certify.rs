@@ -180,8 +180,6 @@ pub(crate) fn certify_run_kind(config: &CertifyConfig, run_dir: &Path, kind: &st
         pacbayes_eval::certify(&network, run.split.bound(), &run.test, &settings, &choices, context, &bar)?;
     bar.0.finish_and_clear();
     let mut certificate = certificate;
-    certificate.wall_seconds.prior = crate::timings::seconds(run_dir, "prior");
-    certificate.wall_seconds.posterior = crate::timings::seconds(run_dir, "posterior");
     if kind == "gibbs" {
         certificate.disintegrated = None;
     }
