@@ -98,3 +98,60 @@ fn a_bad_certificate_setting_fails_before_the_prior_is_fitted() {
     assert!(start.elapsed().as_secs_f64() < 5.0, "took {:?}", start.elapsed());
     assert!(!runs.exists() || std::fs::read_dir(&runs).unwrap().next().is_none(), "nothing is left behind");
 }
+
+#[test]
+fn a_laplace_run_is_certified_and_verified_and_local_mode_is_refused_up_front() {
+    let dir = scratch("laplace");
+    let runs = dir.join("runs");
+    let base = std::fs::read_to_string(config(&dir)).expect("config");
+    // The FCN's default mode is local: refused before any work, naming the setting to change.
+    let local = dir.join("local.toml");
+    std::fs::write(&local, base.replace("[posterior]\n", "[posterior]\nmode = \"local\"\n") + "")
+        .expect("write");
+    let with_family = |path: &std::path::Path| {
+        let text = std::fs::read_to_string(path).expect("read");
+        std::fs::write(path, text.replace("sigma0 = 0.1\n", "sigma0 = 0.1\ndistribution = \"laplace\"\n"))
+            .expect("write");
+    };
+    with_family(&local);
+    let start = std::time::Instant::now();
+    let out = pacbayes(&["run", "--config", local.to_str().unwrap(), "--runs-dir", runs.to_str().unwrap()]);
+    assert_user_error(&out, "mode = \"sample\"");
+    assert!(start.elapsed().as_secs_f64() < 5.0, "took {:?}", start.elapsed());
+    assert!(!runs.exists() || std::fs::read_dir(&runs).unwrap().next().is_none(), "nothing is left behind");
+
+    let sample = dir.join("sample.toml");
+    std::fs::write(&sample, base.replace("[posterior]\n", "[posterior]\nmode = \"sample\"\n"))
+        .expect("write");
+    with_family(&sample);
+    let args = ["run", "--config", sample.to_str().unwrap(), "--runs-dir", runs.to_str().unwrap()];
+    let out = pacbayes(&[&args[..], &["--name", "laplace"]].concat());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let run = runs.join("laplace");
+    let prior = json(&run.join("prior.json"));
+    assert_eq!(prior["distribution"], "laplace", "{prior}");
+    let record = json(&run.join("certificate.json"));
+    let bound = record["zero_one"]["bound"].as_f64().unwrap();
+    assert!(bound > 0.0 && bound < 1.0, "{record}");
+    assert!(record["disintegrated"]["renyi"].is_null(), "no Rényi form for Laplace distributions");
+    // verify --run recomputes the Laplace KL and ln dQ/dP from the files and re-estimates ê.
+    let verified = pacbayes(&["verify", "--run", run.to_str().unwrap(), "--budget", "1"]);
+    assert!(verified.status.success(), "{}", String::from_utf8_lossy(&verified.stderr));
+    // The same run with Gaussians gives another certificate: the family reached the computation.
+    let gaussian = dir.join("gaussian.toml");
+    std::fs::write(&gaussian, base.replace("[posterior]\n", "[posterior]\nmode = \"sample\"\n"))
+        .expect("write");
+    let out = pacbayes(&[
+        "run",
+        "--config",
+        gaussian.to_str().unwrap(),
+        "--runs-dir",
+        runs.to_str().unwrap(),
+        "--name",
+        "gaussian",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let other = json(&runs.join("gaussian").join("certificate.json"));
+    let kl = |r: &serde_json::Value| r["kl"].as_f64().unwrap();
+    assert!((kl(&record) - kl(&other)).abs() > 1e-9, "{} vs {}", kl(&record), kl(&other));
+}

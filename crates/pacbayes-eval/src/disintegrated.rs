@@ -29,12 +29,15 @@
 //! sum of the terms' magnitudes, and floored at 0 (for a negative value the certificate then uses
 //! $\mathrm{kl} \le \ln(2\sqrt n/\delta)/n$, weaker than the theorem's statement). The
 //! drawn weights are f32 roundings of an exact Gaussian draw, an idealization shared with every
-//! sampled certificate.
+//! sampled certificate. For Laplace distributions (scales b) the terms are
+//! $\ln\frac{b_{P,j}}{b_{Q,j}} + \frac{|h_j - \mu_{P,j}|}{b_{P,j}} - \frac{|h_j - \mu_{Q,j}|}{b_{Q,j}}$
+//! ([`pacbayes_nn::Family::log_density_ratio_terms`]), summed and rounded in the same way; their
+//! certificates record no Rényi form.
 
 use candle_core::Tensor;
 use pacbayes_bounds::{BoundInputs, BoundKind, Certificate, Ledger};
 use pacbayes_data::BoundSet;
-use pacbayes_nn::{Architecture, GaussianWeights, Network, Noise, SampledNetwork};
+use pacbayes_nn::{Architecture, Family, GaussianWeights, Network, Noise, SampledNetwork};
 use serde::{Deserialize, Serialize};
 
 use crate::estimate::bound_batches;
@@ -70,7 +73,8 @@ fn flat(t: &Tensor) -> Result<Vec<f32>> {
     Ok(t.flatten_all()?.to_vec1::<f32>()?)
 }
 
-/// $\ln\frac{dQ}{dP}(h)$ for diagonal Gaussians, rounded up (see the module documentation).
+/// $\ln\frac{dQ}{dP}(h)$ for diagonal Gaussian or Laplace distributions, rounded up (see the
+/// module documentation).
 ///
 /// `weights` are the drawn layers ([`SampledNetwork::weights`]), in the order of the parameters of
 /// `posterior` and `prior`.
@@ -82,6 +86,13 @@ pub fn log_density_ratio(
     prior: &GaussianWeights,
     weights: &[[Tensor; 2]],
 ) -> Result<f64> {
+    let family = posterior.family();
+    if prior.family() != family {
+        return Err(Error::InvalidData {
+            what: "prior",
+            reason: format!("{} distributions, the posterior's are {family}", prior.family()),
+        });
+    }
     let drawn: Vec<&Tensor> = weights.iter().flatten().collect();
     if drawn.len() != posterior.mu().len() || drawn.len() != prior.mu().len() {
         return Err(Error::InvalidData {
@@ -102,9 +113,7 @@ pub fn log_density_ratio(
         for j in 0..h.len() {
             let (x, mq, sq, mp, sp) =
                 (f64::from(h[j]), f64::from(mq[j]), f64::from(sq[j]), f64::from(mp[j]), f64::from(sp[j]));
-            let terms =
-                [(sp / sq).ln(), (x - mp).powi(2) / (2.0 * sp * sp), -(x - mq).powi(2) / (2.0 * sq * sq)];
-            for t in terms {
+            for t in family.log_density_ratio_terms(x, mq, sq, mp, sp) {
                 total += t;
                 magnitude += t.abs();
             }
@@ -208,15 +217,12 @@ pub fn certify_disintegrated(
     let ratio = log_density_ratio(&network.posterior()?, &network.prior(), drawn.weights())?;
     let errors = drawn_errors(network, &drawn, bound, settings)?;
     let (s, n) = (settings.settings(), bound.n() as u64);
+    let record = DisintegratedRecord::new(seed, ratio, errors, n, s.delta, ledger)?;
+    if network.family() != Family::Gaussian {
+        return Ok((record, drawn));
+    }
     let divergence = renyi_divergence(&network.posterior()?, &network.prior(), s.renyi_alpha)?;
-    let record = DisintegratedRecord::new(seed, ratio, errors, n, s.delta, ledger)?.with_renyi(
-        s.renyi_alpha,
-        divergence,
-        n,
-        s.delta,
-        ledger,
-    )?;
-    Ok((record, drawn))
+    Ok((record.with_renyi(s.renyi_alpha, divergence, n, s.delta, ledger)?, drawn))
 }
 
 /// Writes the drawn network to the new file `path` (safetensors, one tensor per parameter named as

@@ -17,17 +17,28 @@
 //! kernel, so independent noise per position would be the law of a different model. For them the
 //! kernel and bias are drawn in full, once per example, and the example is convolved with its own
 //! draw. Later fully connected layers then proceed as above.
+//!
+//! **Laplace weights** ([`Family::Laplace`](pacbayes_nn::Family)) are not covered by it either: a
+//! weighted sum of independent Laplace variables is not Laplace, and its law has no closed form to
+//! draw from. Every layer of a Laplace network, fully connected or not, is therefore drawn in full
+//! once per example (a batched product of each example with its own weight matrix). The outputs
+//! have exactly the law of per-example draws from Q; the cost per example is that of a whole weight
+//! draw, which is why a Laplace certificate uses fewer repetitions than a Gaussian one.
 
 use candle_core::Tensor;
-use pacbayes_nn::{Architecture, Layer, LayerSpec, Network, Noise, Stage};
+use pacbayes_nn::{Architecture, Family, Layer, LayerSpec, Network, Noise, Stage};
 
 use crate::Result;
 
 /// A layer's posterior, prepared for independent per-example draws.
 #[derive(Debug)]
 enum Prepared {
+    /// A fully connected Gaussian layer, by the local reparameterization.
     Linear { mu_t: Tensor, var_t: Tensor, mu_b: Tensor, var_b: Tensor },
-    Conv { mu: Tensor, sigma: Tensor, mu_b: Tensor, sigma_b: Tensor },
+    /// A fully connected layer drawn in full per example: weights in (inputs, outputs) layout.
+    LinearDrawn { family: Family, mu_t: Tensor, scale_t: Tensor, mu_b: Tensor, scale_b: Tensor },
+    /// A convolution drawn in full per example.
+    Conv { family: Family, mu: Tensor, sigma: Tensor, mu_b: Tensor, sigma_b: Tensor },
 }
 
 /// Draws the outputs of Q with an independent weight draw per example (see the module docs).
@@ -45,18 +56,26 @@ impl GibbsSampler {
     /// Only on a candle failure.
     pub fn new(network: &Network) -> Result<Self> {
         let mut layers = Vec::new();
+        let family = network.family();
         for layer in network.layers() {
             let (w, b) = (layer.weight(), layer.bias());
             let (sigma_w, sigma_b) = (w.sigma()?.detach(), b.sigma()?.detach());
             let (mu_w, mu_b) = (w.mu().as_tensor().detach(), b.mu().as_tensor().detach());
             layers.push(match layer {
+                Layer::Linear(_) if family != Family::Gaussian => Prepared::LinearDrawn {
+                    family,
+                    mu_t: mu_w.t()?.contiguous()?,
+                    scale_t: sigma_w.t()?.contiguous()?,
+                    mu_b,
+                    scale_b: sigma_b,
+                },
                 Layer::Linear(_) => Prepared::Linear {
                     mu_t: mu_w.t()?.contiguous()?,
                     var_t: sigma_w.sqr()?.t()?.contiguous()?,
                     mu_b,
                     var_b: sigma_b.sqr()?,
                 },
-                Layer::Conv2d(_) => Prepared::Conv { mu: mu_w, sigma: sigma_w, mu_b, sigma_b },
+                Layer::Conv2d(_) => Prepared::Conv { family, mu: mu_w, sigma: sigma_w, mu_b, sigma_b },
             });
         }
         let architecture = network.architecture();
@@ -66,6 +85,12 @@ impl GibbsSampler {
     /// Whether the network has convolutions (drawn in full per example, which is slower).
     pub fn has_convolutions(&self) -> bool {
         self.layers.iter().any(|l| matches!(l, Prepared::Conv { .. }))
+    }
+
+    /// Whether some layer is drawn in full per example (a convolution, or any layer of a
+    /// non-Gaussian network): a repetition then costs a whole weight draw per example.
+    pub fn draws_per_example(&self) -> bool {
+        self.layers.iter().any(|l| !matches!(l, Prepared::Linear { .. }))
     }
 
     /// The logits for a batch `x` (any shape with the architecture's number of values per
@@ -126,8 +151,11 @@ impl GibbsSampler {
                     let eps = noise.normal_tensor(mean.shape(), mean.device())?;
                     mean.add(&sd.mul(&eps)?)?
                 }
-                (Prepared::Conv { mu, sigma, mu_b, sigma_b }, _) => {
-                    conv_per_example(&h, mu, sigma, mu_b, sigma_b, noise)?
+                (Prepared::LinearDrawn { family, mu_t, scale_t, mu_b, scale_b }, _) => {
+                    linear_per_example(&h, *family, [mu_t, scale_t, mu_b, scale_b], noise)?
+                }
+                (Prepared::Conv { family, mu, sigma, mu_b, sigma_b }, _) => {
+                    conv_per_example(&h, *family, [mu, sigma, mu_b, sigma_b], noise)?
                 }
             };
             if stage.relu {
@@ -152,28 +180,54 @@ pub struct Stem {
 /// Examples per call of the per-example convolution (bounds the memory of the unfolded patches).
 const CONV_CHUNK: usize = 64;
 
-/// Each example convolved with its own kernel and bias drawn from N(μ, σ²), by a batched matrix
-/// product over unfolded patches ([`pacbayes_nn::conv2d`] with one kernel per example).
+/// Examples per call of the per-example fully connected layer (bounds the memory of the drawn
+/// weight matrices: 16 draws of the MNIST FCN's first layer are 30 MB).
+const LINEAR_CHUNK: usize = 16;
+
+/// `len` draws of a parameter with location `mu` and scale `scale` from `family`, stacked on a new
+/// first axis.
+fn draws(family: Family, len: usize, mu: &Tensor, scale: &Tensor, noise: &mut Noise) -> Result<Tensor> {
+    let mut shape = vec![len];
+    shape.extend(mu.dims());
+    Ok(noise.standard_tensor(family, shape, mu.device())?.broadcast_mul(scale)?.broadcast_add(mu)?)
+}
+
+/// Each example convolved with its own kernel and bias drawn from Q, by a batched matrix product
+/// over unfolded patches ([`pacbayes_nn::conv2d`] with one kernel per example).
 fn conv_per_example(
     h: &Tensor,
-    mu: &Tensor,
-    sigma: &Tensor,
-    mu_b: &Tensor,
-    sigma_b: &Tensor,
+    family: Family,
+    [mu, sigma, mu_b, sigma_b]: [&Tensor; 4],
     noise: &mut Noise,
 ) -> Result<Tensor> {
     let batch = h.dim(0)?;
     let mut out = Vec::with_capacity(batch.div_ceil(CONV_CHUNK));
     for start in (0..batch).step_by(CONV_CHUNK) {
         let len = CONV_CHUNK.min(batch - start);
-        let mut w_shape = vec![len];
-        w_shape.extend(mu.dims());
-        let w = noise.normal_tensor(w_shape, mu.device())?.broadcast_mul(sigma)?.broadcast_add(mu)?;
-        let b = noise
-            .normal_tensor((len, mu_b.dim(0)?), mu_b.device())?
-            .broadcast_mul(sigma_b)?
-            .broadcast_add(mu_b)?;
+        let w = draws(family, len, mu, sigma, noise)?;
+        let b = draws(family, len, mu_b, sigma_b, noise)?;
         out.push(pacbayes_nn::conv2d(&h.narrow(0, start, len)?, &w, &b)?);
+    }
+    Ok(Tensor::cat(&out, 0)?)
+}
+
+/// Each example (a row of `h`) times its own weight matrix, plus its own bias, both drawn from Q:
+/// weights in (inputs, outputs) layout, so that the product is a batched (1 × inputs)·(inputs ×
+/// outputs) one.
+fn linear_per_example(
+    h: &Tensor,
+    family: Family,
+    [mu_t, scale_t, mu_b, scale_b]: [&Tensor; 4],
+    noise: &mut Noise,
+) -> Result<Tensor> {
+    let batch = h.dim(0)?;
+    let mut out = Vec::with_capacity(batch.div_ceil(LINEAR_CHUNK));
+    for start in (0..batch).step_by(LINEAR_CHUNK) {
+        let len = LINEAR_CHUNK.min(batch - start);
+        let w = draws(family, len, mu_t, scale_t, noise)?;
+        let b = draws(family, len, mu_b, scale_b, noise)?;
+        let rows = h.narrow(0, start, len)?.unsqueeze(1)?.contiguous()?;
+        out.push(rows.matmul(&w)?.squeeze(1)?.add(&b)?);
     }
     Ok(Tensor::cat(&out, 0)?)
 }
@@ -238,6 +292,47 @@ mod tests {
             // Consecutive copies are independent draws: no correlation.
             let cov = values.windows(2).map(|w| (w[0] - m) * (w[1] - m)).sum::<f64>() / (copies - 1) as f64;
             assert!((cov / v).abs() < 0.04, "class {c}: lag-1 correlation {}", cov / v);
+        }
+    }
+
+    #[test]
+    fn laplace_layers_draw_their_weights_per_example() {
+        // A linear model with Laplace weights: the logit of x is μ·x + μ_b + Σᵢ bᵢxᵢεᵢ + b_b ε_b with
+        // independent standard Laplace ε (variance 2), so its variance is 2(Σᵢ (bᵢxᵢ)² + b_b²), its
+        // mean absolute deviation exceeds none of a Gaussian's of that variance, and copies are
+        // independent.
+        let arch = Architecture::Linear { inputs: 3, classes: 2 };
+        let prior = pacbayes_nn::GaussianWeights::random(arch, 0.5, 3, &Device::Cpu)
+            .unwrap()
+            .with_family(Family::Laplace);
+        let net = Network::from_prior(&prior).unwrap();
+        let copies = 40_000;
+        let one = [0.5f32, -1.0, 2.0];
+        let x = Tensor::from_vec(one.repeat(copies), (copies, 3), &Device::Cpu).unwrap();
+        let sampler = GibbsSampler::new(&net).unwrap();
+        assert!(sampler.draws_per_example() && !sampler.has_convolutions());
+        let out = sampler.forward(&x, &mut Noise::new(9)).unwrap().to_vec2::<f32>().unwrap();
+        let layer = &net.layers()[0];
+        let mu = layer.weight().mu().as_tensor().to_vec2::<f32>().unwrap();
+        let b = layer.weight().sigma().unwrap().to_vec2::<f32>().unwrap();
+        let mu_b = layer.bias().mu().as_tensor().to_vec1::<f32>().unwrap();
+        let b_b = layer.bias().sigma().unwrap().to_vec1::<f32>().unwrap();
+        for c in 0..2 {
+            let mean: f64 = f64::from(mu_b[c]) + (0..3).map(|i| f64::from(mu[c][i] * one[i])).sum::<f64>();
+            let var: f64 = 2.0
+                * (f64::from(b_b[c]).powi(2)
+                    + (0..3).map(|i| f64::from(b[c][i] * one[i]).powi(2)).sum::<f64>());
+            let values: Vec<f64> = out.iter().map(|r| f64::from(r[c])).collect();
+            let m = values.iter().sum::<f64>() / copies as f64;
+            let v = values.iter().map(|x| (x - m).powi(2)).sum::<f64>() / copies as f64;
+            assert!((m - mean).abs() < 5.0 * (var / copies as f64).sqrt(), "class {c}: mean {m} vs {mean}");
+            assert!((v / var - 1.0).abs() < 0.05, "class {c}: variance {v} vs {var}");
+            // Heavier tails than a Gaussian's: excess kurtosis > 0.5 (a sum of four Laplace terms).
+            let kurtosis =
+                values.iter().map(|x| (x - m).powi(4)).sum::<f64>() / copies as f64 / (v * v) - 3.0;
+            assert!(kurtosis > 0.5, "class {c}: excess kurtosis {kurtosis}");
+            let cov = values.windows(2).map(|w| (w[0] - m) * (w[1] - m)).sum::<f64>() / (copies - 1) as f64;
+            assert!((cov / v).abs() < 0.03, "class {c}: lag-1 correlation {}", cov / v);
         }
     }
 

@@ -68,8 +68,17 @@ fn flat(t: &Tensor) -> Result<Vec<f64>> {
 /// parameters, rounded up (see [`renyi_diag_gaussian`]).
 ///
 /// # Errors
-/// Parameter lists or shapes that differ, an invalid scale, or a candle failure.
+/// Parameter lists or shapes that differ, distributions that are not both Gaussian, an invalid
+/// scale, or a candle failure.
 pub fn renyi_divergence(posterior: &GaussianWeights, prior: &GaussianWeights, alpha: f64) -> Result<f64> {
+    for (what, family) in [("posterior", posterior.family()), ("prior", prior.family())] {
+        if family != pacbayes_nn::Family::Gaussian {
+            return Err(Error::InvalidData {
+                what,
+                reason: format!("the Rényi divergence is computed for Gaussians only, not {family}"),
+            });
+        }
+    }
     if posterior.mu().len() != prior.mu().len() {
         return Err(Error::InvalidData {
             what: "posterior",

@@ -10,14 +10,20 @@ use candle_core::{DType, Device, Tensor};
 use safetensors::{Dtype, SafeTensors};
 
 use crate::param::{check_finite, check_shape};
-use crate::{Architecture, Error, GaussianWeights, Network, Result};
+use crate::{Architecture, Error, Family, GaussianWeights, Network, Result};
 
-fn metadata(architecture: Architecture, content: &str) -> BTreeMap<String, String> {
-    BTreeMap::from([
+/// The header metadata. `distribution` is written for a family other than the Gaussian only, so
+/// that the files of Gaussian priors and posteriors keep their bytes.
+fn metadata(architecture: Architecture, family: Family, content: &str) -> BTreeMap<String, String> {
+    let mut meta = BTreeMap::from([
         ("format".to_string(), "pacbayes-nn".to_string()),
         ("content".to_string(), content.to_string()),
         ("architecture".to_string(), architecture.to_string()),
-    ])
+    ]);
+    if family != Family::Gaussian {
+        meta.insert("distribution".to_string(), family.to_string());
+    }
+    meta
 }
 
 /// The bytes of a safetensors file holding `tensors` and `meta`, the same for the same content:
@@ -80,8 +86,13 @@ fn write(path: &Path, tensors: Vec<(String, Tensor)>, meta: BTreeMap<String, Str
     written
 }
 
-/// The tensors of a file, converted to f32 on `device`, after checking its recorded architecture.
-fn read(path: &Path, architecture: Architecture, device: &Device) -> Result<HashMap<String, Tensor>> {
+/// The tensors of a file, converted to f32 on `device`, after checking its recorded architecture,
+/// with the family it records (Gaussian when it records none).
+fn read(
+    path: &Path,
+    architecture: Architecture,
+    device: &Device,
+) -> Result<(HashMap<String, Tensor>, Family)> {
     let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
     let st_err = |source| Error::Safetensors { path: path.to_path_buf(), source };
     let (_, meta) = SafeTensors::read_metadata(&bytes).map_err(st_err)?;
@@ -94,6 +105,14 @@ fn read(path: &Path, architecture: Architecture, device: &Device) -> Result<Hash
             });
         }
     }
+    let family = match meta.metadata().as_ref().and_then(|m| m.get("distribution")) {
+        Some(name) => name.parse::<Family>().map_err(|_| Error::FamilyMismatch {
+            path: path.to_path_buf(),
+            expected: "gaussian or laplace".into(),
+            found: name.clone(),
+        })?,
+        None => Family::Gaussian,
+    };
     let st = SafeTensors::deserialize(&bytes).map_err(st_err)?;
     let mut out = HashMap::new();
     for (name, view) in st.tensors() {
@@ -103,7 +122,7 @@ fn read(path: &Path, architecture: Architecture, device: &Device) -> Result<Hash
         let t = view.load(device)?.to_dtype(DType::F32)?;
         out.insert(name, t);
     }
-    Ok(out)
+    Ok((out, family))
 }
 
 /// Takes the tensor `name` out of `tensors`, checking shape and finiteness.
@@ -141,7 +160,7 @@ impl GaussianWeights {
             tensors.push((format!("{name}.mu"), mu.clone()));
             tensors.push((format!("{name}.sigma"), sigma.clone()));
         }
-        write(path.as_ref(), tensors, metadata(self.architecture(), "gaussian-weights"))
+        write(path.as_ref(), tensors, metadata(self.architecture(), self.family(), "gaussian-weights"))
     }
 
     /// Reads means `{p}.mu` and scales `{p}.sigma` for `architecture`. A file with means only (a
@@ -157,7 +176,7 @@ impl GaussianWeights {
         device: &Device,
     ) -> Result<Self> {
         let path = path.as_ref();
-        let mut tensors = read(path, architecture, device)?;
+        let (mut tensors, family) = read(path, architecture, device)?;
         let has_sigma = tensors.keys().any(|k| k.ends_with(".sigma"));
         let (mut mu, mut sigma) = (Vec::new(), Vec::new());
         for (name, shape) in architecture.params() {
@@ -167,10 +186,11 @@ impl GaussianWeights {
             }
         }
         reject_leftovers(tensors, path, architecture)?;
-        match default_sigma {
+        let weights = match default_sigma {
             Some(sigma0) if !has_sigma => Self::from_means(architecture, mu, sigma0),
             _ => Self::new(architecture, mu, sigma),
-        }
+        }?;
+        Ok(weights.with_family(family))
     }
 }
 
@@ -187,7 +207,7 @@ impl Network {
             tensors.push((format!("{}.mu", p.name()), p.mu().as_tensor().clone()));
             tensors.push((format!("{}.rho", p.name()), p.rho().as_tensor().clone()));
         }
-        write(path.as_ref(), tensors, metadata(self.architecture(), "posterior"))
+        write(path.as_ref(), tensors, metadata(self.architecture(), self.family(), "posterior"))
     }
 
     /// A network with the given prior and the posterior read from `path`.
@@ -197,7 +217,14 @@ impl Network {
     pub fn load_posterior(prior: &GaussianWeights, path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let architecture = prior.architecture();
-        let mut tensors = read(path, architecture, prior.device())?;
+        let (mut tensors, family) = read(path, architecture, prior.device())?;
+        if family != prior.family() {
+            return Err(Error::FamilyMismatch {
+                path: path.to_path_buf(),
+                expected: prior.family().to_string(),
+                found: family.to_string(),
+            });
+        }
         let network = Network::from_prior(prior)?;
         let mut loaded = Vec::new();
         for (name, shape) in architecture.params() {

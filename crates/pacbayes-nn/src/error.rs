@@ -30,6 +30,30 @@ pub enum Error {
         /// candle's error.
         source: Box<candle_core::Error>,
     },
+    /// A distribution family name that is not `gaussian` or `laplace`.
+    #[error("distribution {name:?} is invalid: expected gaussian or laplace")]
+    UnknownFamily {
+        /// The name received.
+        name: String,
+    },
+    /// A file whose distribution family differs from the one expected.
+    #[error("{path}: holds {found} distributions, expected {expected}")]
+    FamilyMismatch {
+        /// The file.
+        path: PathBuf,
+        /// The family expected by the caller.
+        expected: String,
+        /// The family recorded in the file.
+        found: String,
+    },
+    /// The local reparameterization asked of a family for which it is not exact.
+    #[error(
+        "the local reparameterization is exact for Gaussian weights only: a network with {family} weights runs in mode sample"
+    )]
+    LocalNeedsGaussian {
+        /// The family of the network.
+        family: String,
+    },
     /// A scale that must be finite and positive was not (σ₀ ≤ 0, a prior σ ≤ 0, NaN).
     #[error("{name} = {value} is invalid: expected a finite scale > 0")]
     InvalidScale {

@@ -52,7 +52,8 @@
 //!
 //! All tensors are written as f32; f64, f16 and bf16 are accepted on loading. The header metadata
 //! records `format = pacbayes-nn`, `content` (`gaussian-weights` or `posterior`) and
-//! `architecture` (its name, e.g. `fcn`); a file without metadata (for example exported from
+//! `architecture` (its name, e.g. `fcn`) and, for Laplace distributions ([`Family::Laplace`]),
+//! `distribution = laplace`; a file without metadata (for example exported from
 //! PyTorch) is accepted, and one recording another architecture is rejected. Loading checks that
 //! every expected tensor is present, that no other tensor is, that shapes match the architecture,
 //! and that values are finite (and scales positive), naming the tensor in any error. Files are
@@ -65,6 +66,7 @@ mod composed;
 mod conv;
 mod device;
 mod error;
+mod family;
 mod fastmath;
 mod fused;
 mod gaussian_conv;
@@ -88,6 +90,7 @@ mod weights;
 pub use architecture::{Architecture, LayerSpec, Stage};
 pub use device::device;
 pub use error::{Error, Result};
+pub use family::Family;
 pub use gaussian_conv::GaussianConv2d;
 pub use gaussian_linear::GaussianLinear;
 pub use im2col::{conv2d, im2col};

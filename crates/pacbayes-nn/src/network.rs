@@ -8,13 +8,14 @@ use crate::fused::Scales;
 use crate::layer::{Layer, run_stages};
 use crate::noise::Noise;
 use crate::param::GaussianParam;
-use crate::{Architecture, GaussianConv2d, GaussianLinear, GaussianWeights, Mode, Result};
+use crate::{Architecture, Family, GaussianConv2d, GaussianLinear, GaussianWeights, Mode, Result};
 
 /// A network with Gaussian weights: posterior Q (trainable μ, ρ) and prior P (constant μ_P, σ_P)
 /// for every weight and bias of every layer.
 #[derive(Debug)]
 pub struct Network {
     architecture: Architecture,
+    family: Family,
     stages: Vec<Stage>,
     layers: Vec<Layer>,
     device: Device,
@@ -43,7 +44,12 @@ impl Network {
         for (i, stage) in stages.iter().enumerate() {
             let param = |j: usize| {
                 let k = 2 * i + j;
-                GaussianParam::at_prior(names[k].0.clone(), prior.mu()[k].clone(), prior.sigma()[k].clone())
+                GaussianParam::at_prior(
+                    names[k].0.clone(),
+                    prior.family(),
+                    prior.mu()[k].clone(),
+                    prior.sigma()[k].clone(),
+                )
             };
             let (weight, bias) = (param(0)?, param(1)?);
             layers.push(match stage.layer {
@@ -51,12 +57,17 @@ impl Network {
                 LayerSpec::Conv2d { .. } => Layer::Conv2d(GaussianConv2d::new(weight, bias)),
             });
         }
-        Ok(Self { architecture, stages, layers, device: prior.device().clone() })
+        Ok(Self { architecture, family: prior.family(), stages, layers, device: prior.device().clone() })
     }
 
     /// The architecture.
     pub fn architecture(&self) -> Architecture {
         self.architecture
+    }
+
+    /// The family of every parameter's prior and posterior.
+    pub fn family(&self) -> Family {
+        self.family
     }
 
     /// The device the parameters live on.
@@ -95,7 +106,7 @@ impl Network {
     /// The prior P.
     pub fn prior(&self) -> GaussianWeights {
         let (mu, sigma) = self.params().map(|p| (p.prior_mu().clone(), p.prior_sigma().clone())).unzip();
-        GaussianWeights::from_parts(self.architecture, mu, sigma)
+        GaussianWeights::from_parts(self.architecture, self.family(), mu, sigma)
     }
 
     /// The posterior Q as means and scales (detached copies): for example, to serve as the prior of
@@ -111,7 +122,7 @@ impl Network {
             mu.push(p.mu().as_tensor().copy()?.detach());
             sigma.push(p.sigma()?.detach());
         }
-        Ok(GaussianWeights::from_parts(self.architecture, mu, sigma))
+        Ok(GaussianWeights::from_parts(self.architecture, self.family(), mu, sigma))
     }
 
     /// The number of scalar parameters (weights and biases).

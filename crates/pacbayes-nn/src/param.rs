@@ -3,16 +3,18 @@
 
 use candle_core::{Tensor, Var};
 
+use crate::family::{laplace_kl_sum, laplace_kl_tensor};
 use crate::fused::Scales;
 use crate::noise::Noise;
 use crate::softplus::{inverse_softplus, softplus_tensor};
-use crate::{Error, Result, fused, kl};
+use crate::{Error, Family, Result, fused, kl};
 
 /// A weight or bias tensor with posterior Q = N(μ, softplus(ρ)²) and prior P = N(μ_P, σ_P²),
 /// elementwise independent.
 #[derive(Debug)]
 pub struct GaussianParam {
     name: String,
+    family: Family,
     mu: Var,
     rho: Var,
     prior_mu: Tensor,
@@ -44,7 +46,12 @@ pub(crate) fn check_shape(name: &str, t: &Tensor, expected: &[usize]) -> Result<
 impl GaussianParam {
     /// A parameter whose posterior starts at its prior: μ = μ_P and ρ = softplus⁻¹(σ_P).
     /// The prior tensors are f32, of equal shapes, finite, with σ_P > 0 (the caller checks).
-    pub(crate) fn at_prior(name: String, prior_mu: Tensor, prior_sigma: Tensor) -> Result<Self> {
+    pub(crate) fn at_prior(
+        name: String,
+        family: Family,
+        prior_mu: Tensor,
+        prior_sigma: Tensor,
+    ) -> Result<Self> {
         let rho: Vec<f32> = prior_sigma
             .flatten_all()?
             .to_vec1::<f32>()?
@@ -53,12 +60,24 @@ impl GaussianParam {
             .collect();
         let rho = Var::from_vec(rho, prior_sigma.shape(), prior_sigma.device())?;
         let mu = Var::from_tensor(&prior_mu.detach())?;
-        Ok(Self { name, mu, rho, prior_mu: prior_mu.contiguous()?, prior_sigma: prior_sigma.contiguous()? })
+        Ok(Self {
+            name,
+            family,
+            mu,
+            rho,
+            prior_mu: prior_mu.contiguous()?,
+            prior_sigma: prior_sigma.contiguous()?,
+        })
     }
 
     /// The parameter's name, `layers.{i}.weight` or `layers.{i}.bias`.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The family of the prior and the posterior.
+    pub fn family(&self) -> Family {
+        self.family
     }
 
     /// The shape of the tensor.
@@ -110,7 +129,10 @@ impl GaussianParam {
     /// [`GaussianParam::kl`] with this step's `scales`.
     pub(crate) fn kl_fused(&self, scales: &Scales) -> Result<Tensor> {
         let (mu, rho) = (self.mu.as_tensor(), self.rho.as_tensor());
-        Ok(fused::kl(mu, rho, scales, &self.prior_mu, &self.prior_sigma)?)
+        match self.family {
+            Family::Gaussian => Ok(fused::kl(mu, rho, scales, &self.prior_mu, &self.prior_sigma)?),
+            Family::Laplace => laplace_kl_tensor(mu, &self.sigma()?, &self.prior_mu, &self.prior_sigma),
+        }
     }
 
     /// KL(Q‖P) summed over the tensor's entries, in f64.
@@ -118,19 +140,28 @@ impl GaussianParam {
     /// # Errors
     /// Only on a candle failure.
     pub fn kl_value(&self) -> Result<f64> {
-        Ok(kl::kl_value(self.mu.as_tensor(), &self.sigma()?, &self.prior_mu, &self.prior_sigma)?)
+        let (mu, sigma) = (self.mu.as_tensor(), &self.sigma()?);
+        match self.family {
+            Family::Gaussian => Ok(kl::kl_value(mu, sigma, &self.prior_mu, &self.prior_sigma)?),
+            Family::Laplace => {
+                let flat = |t: &Tensor| -> Result<Vec<f32>> { Ok(t.flatten_all()?.to_vec1::<f32>()?) };
+                let (mq, bq) = (flat(mu)?, flat(sigma)?);
+                let (mp, bp) = (flat(&self.prior_mu)?, flat(&self.prior_sigma)?);
+                Ok(laplace_kl_sum(&mq, &bq, &mp, &bp))
+            }
+        }
     }
 
     /// A draw μ + σ ⊙ ε with ε from `noise`, differentiable in μ and ρ (through `sigma`).
     pub(crate) fn sample_with(&self, sigma: &Tensor, noise: &mut Noise) -> Result<Tensor> {
-        let eps = noise.normal_tensor(self.mu.shape(), self.mu.device())?;
+        let eps = noise.standard_tensor(self.family, self.mu.shape(), self.mu.device())?;
         Ok(self.mu.as_tensor().add(&sigma.mul(&eps)?)?)
     }
 
     /// The same draw as [`GaussianParam::sample_with`] (the same ε from `noise`), as one fused pass
     /// from μ and ρ with this step's `scales`.
     pub(crate) fn sample(&self, scales: &Scales, noise: &mut Noise) -> Result<Tensor> {
-        let eps = noise.standard_normal(self.mu.elem_count());
+        let eps = noise.standard(self.family, self.mu.elem_count());
         Ok(fused::draw(self.mu.as_tensor(), self.rho.as_tensor(), scales, eps)?)
     }
 
@@ -182,6 +213,9 @@ pub(crate) fn gaussian_forward(
     let (mu_w, mu_b) = (weight.mu().as_tensor(), bias.mu().as_tensor());
     if !mode.is_stochastic() {
         return op(x, mu_w, mu_b);
+    }
+    if mode == crate::Mode::Local && weight.family() != Family::Gaussian {
+        return Err(Error::LocalNeedsGaussian { family: weight.family().to_string() });
     }
     let owned;
     let spread = match spread {

@@ -1,18 +1,21 @@
-//! A diagonal Gaussian over all the parameters of an architecture: what a prior is, and what a
-//! posterior is once trained.
+//! A diagonal Gaussian (or Laplace) distribution over all the parameters of an architecture: what a
+//! prior is, and what a posterior is once trained.
 
 use candle_core::{DType, Device, Tensor};
 
 use crate::noise::Noise;
 use crate::param::{check_finite, check_shape};
-use crate::{Architecture, Error, Result};
+use crate::{Architecture, Error, Family, Result};
 
 /// Per-parameter means and scales, in the architecture's canonical order (`layers.0.weight`,
 /// `layers.0.bias`, `layers.1.weight`, ...; see [`Architecture::params`]). Every tensor is f32,
-/// contiguous, finite, with the architecture's shape; every scale is positive.
+/// contiguous, finite, with the architecture's shape; every scale is positive. The distributions
+/// are Gaussian unless [`GaussianWeights::with_family`] says otherwise (the scale is then a
+/// Laplace distribution's b: see [`Family`]).
 #[derive(Debug, Clone)]
 pub struct GaussianWeights {
     architecture: Architecture,
+    family: Family,
     mu: Vec<Tensor>,
     sigma: Vec<Tensor>,
 }
@@ -40,7 +43,7 @@ impl GaussianWeights {
                 return Err(Error::ParameterCount { what, expected: params.len(), found: list.len() });
             }
         }
-        let mut out = Self { architecture, mu: Vec::new(), sigma: Vec::new() };
+        let mut out = Self { architecture, family: Family::Gaussian, mu: Vec::new(), sigma: Vec::new() };
         for ((name, shape), (m, s)) in params.iter().zip(mu.iter().zip(&sigma)) {
             let (mu_name, sigma_name) = (format!("{name}.mu"), format!("{name}.sigma"));
             let (m, s) = (m.to_dtype(DType::F32)?.contiguous()?, s.to_dtype(DType::F32)?.contiguous()?);
@@ -86,8 +89,25 @@ impl GaussianWeights {
     }
 
     /// Parts already known to be valid (taken from a network).
-    pub(crate) fn from_parts(architecture: Architecture, mu: Vec<Tensor>, sigma: Vec<Tensor>) -> Self {
-        Self { architecture, mu, sigma }
+    pub(crate) fn from_parts(
+        architecture: Architecture,
+        family: Family,
+        mu: Vec<Tensor>,
+        sigma: Vec<Tensor>,
+    ) -> Self {
+        Self { architecture, family, mu, sigma }
+    }
+
+    /// The same means and scales as the locations and scales of distributions of `family`.
+    #[must_use]
+    pub fn with_family(mut self, family: Family) -> Self {
+        self.family = family;
+        self
+    }
+
+    /// The family of every parameter's distribution.
+    pub fn family(&self) -> Family {
+        self.family
     }
 
     /// The architecture.

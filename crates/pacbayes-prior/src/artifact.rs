@@ -48,6 +48,9 @@ pub struct PriorRecord {
     /// How a learnt scale was fitted, on S_prior only (none for a scale σ₀ alone).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale_fit: Option<crate::FisherRecord>,
+    /// The family of the prior's distributions (absent: Gaussian).
+    #[serde(default, skip_serializing_if = "pacbayes_nn::Family::is_gaussian")]
+    pub distribution: pacbayes_nn::Family,
     /// Test error of the prior's mean network, measured for reports (it informs no choice).
     pub mean_test_error: Option<f64>,
     /// The pacbayes version that wrote it.
@@ -73,6 +76,7 @@ impl PriorRecord {
             split: None,
             fit: None,
             scale_fit: None,
+            distribution: pacbayes_nn::Family::Gaussian,
             mean_test_error: None,
             version: env!("CARGO_PKG_VERSION").to_owned(),
             provenance: Provenance::current(),

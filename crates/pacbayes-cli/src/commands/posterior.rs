@@ -136,6 +136,19 @@ fn stop_flag() -> Result<Arc<AtomicBool>> {
     }
 }
 
+/// The local reparameterization is exact for Gaussian weights only: a prior of another family
+/// needs `mode = "sample"`.
+pub(crate) fn check_mode_for(family: pacbayes_nn::Family, mode: &str) -> Result<()> {
+    if family != pacbayes_nn::Family::Gaussian && mode == "local" {
+        return Err(UsageError(format!(
+            "mode = \"local\" needs Gaussian distributions (the local reparameterization is exact for them only); \
+             the prior's are {family}: set [posterior] mode = \"sample\" (--mode sample)"
+        ))
+        .into());
+    }
+    Ok(())
+}
+
 /// Trains the posterior of the prior in `run_dir` as `config` says, saves it into `run_dir`, and
 /// returns a one-line summary.
 pub(crate) fn train_and_save(config: &PosteriorConfig, run_dir: &Path, resume: bool) -> Result<String> {
@@ -148,6 +161,7 @@ pub(crate) fn train_and_save(config: &PosteriorConfig, run_dir: &Path, resume: b
         .into());
     }
     let run = load_run(run_dir)?;
+    check_mode_for(run.prior.gaussian().family(), &config.mode)?;
     let net = Network::from_prior(run.prior.gaussian())?;
     let options = TrainOptions {
         checkpoint_dir: Some(run_dir.join(CHECKPOINT_DIR)),

@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use candle_core::Device;
 use clap::Args;
 use pacbayes_data::{DatasetSpec, Split, SplitConfig, TabularOptions};
-use pacbayes_nn::{Architecture, Network};
+use pacbayes_nn::{Architecture, Family, Network};
 use pacbayes_prior::{
     DataFree, FisherScaled, FisherSettings, FromFile, Learnt, LearntSettings, LrSchedule, Prior, PriorRecord,
     SavedPrior, ScaleChoice, ScaleFamily, error_rate,
@@ -52,6 +52,9 @@ pub(crate) struct PriorConfig {
     /// (shaped by the diagonal Fisher of S_prior, global scale chosen on S_prior's validation
     /// slice; nothing is paid for it).
     pub(crate) scale: ScaleFamily,
+    /// The family of the prior's (and so the posterior's) distributions: `gaussian` (default) or
+    /// `laplace` (location μ, scale b = the prior's scale; the posterior trains in mode `sample`).
+    pub(crate) distribution: Family,
 }
 
 /// The `[training]` table.
@@ -88,6 +91,7 @@ impl Default for PriorConfig {
             scale_grid: PUBLISHED_SCALE_GRID.to_vec(),
             training: Training::default(),
             scale: ScaleFamily::default(),
+            distribution: Family::default(),
         }
     }
 }
@@ -179,6 +183,9 @@ pub(crate) struct PriorArgs {
     /// The scale of a learnt prior: scalar (σ₀ everywhere) or fisher (shaped on S_prior).
     #[arg(long)]
     scale: Option<ScaleFamily>,
+    /// The family of the prior's distributions: gaussian (default) or laplace.
+    #[arg(long)]
+    distribution: Option<Family>,
 }
 
 impl PriorArgs {
@@ -216,6 +223,7 @@ impl PriorArgs {
         }
         set!(training.patience = patience);
         set!(scale = scale);
+        set!(distribution = distribution);
         if self.from.is_some() {
             c.from.clone_from(&self.from);
         }
@@ -384,6 +392,11 @@ pub(crate) fn fit_and_save(config: &PriorConfig, out: &Path) -> Result<String> {
             .into());
         }
     };
+    let weights = weights.with_family(config.distribution);
+    record.distribution = config.distribution;
+    if config.distribution != Family::Gaussian {
+        record.description = format!("{}, {} distributions", record.description, config.distribution);
+    }
     record.seed = Some(config.seed);
     record.dataset.clone_from(&config.dataset);
     record.label_column.clone_from(&config.label_column);

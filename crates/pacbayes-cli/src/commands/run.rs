@@ -87,6 +87,8 @@ impl RunConfig {
     pub(crate) fn check(&self) -> Result<()> {
         check_prior(&self.prior).context("[prior]")?;
         self.posterior.clone().check().context("[posterior]")?;
+        crate::commands::posterior::check_mode_for(self.prior.distribution, &self.posterior.mode)
+            .context("[posterior]")?;
         self.certificate.0.check().context("[certificate]")?;
         Ok(())
     }

@@ -174,7 +174,10 @@ pub(crate) fn verify_run(run_dir: &Path, seed: u64, budget: f64) -> Result<Strin
     }
     let network = Network::load_posterior(run.prior.gaussian(), run_dir.join("posterior.safetensors"))?;
     let [mq, sq, mp, sp] = flat_params(&network)?;
-    let kl = pacbayes_bounds::kl_diag_gaussian(&mq, &sq, &mp, &sp)?;
+    let kl = match network.family() {
+        pacbayes_nn::Family::Gaussian => pacbayes_bounds::kl_diag_gaussian(&mq, &sq, &mp, &sp)?,
+        pacbayes_nn::Family::Laplace => pacbayes_bounds::kl_diag_laplace(&mq, &sq, &mp, &sp)?,
+    };
     if record.kl < kl - 1e-6 * kl.max(1.0) {
         return Err(rejected("kl", record.kl, kl));
     }
