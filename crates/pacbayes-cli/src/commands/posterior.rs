@@ -92,6 +92,10 @@ pub(crate) struct PosteriorArgs {
     /// learning rate for every μ and ρ).
     #[arg(long)]
     preconditioner: Option<String>,
+    /// Where the tensors live: cpu (default), cuda, cuda:N, metal or metal:N (a GPU needs a build
+    /// with the `cuda` or `metal` feature).
+    #[arg(long)]
+    device: Option<String>,
 }
 
 impl PosteriorArgs {
@@ -115,7 +119,8 @@ impl PosteriorArgs {
 
 pub(crate) fn run(args: PosteriorArgs) -> Result<()> {
     let config = args.resolve()?;
-    let summary = train_and_save(&config, &args.prior, args.resume)?;
+    let device = crate::device::resolve(args.device.as_deref())?;
+    let summary = train_and_save(&config, &args.prior, args.resume, &device)?;
     println!("{summary}");
     Ok(())
 }
@@ -137,8 +142,14 @@ fn stop_flag() -> Result<Arc<AtomicBool>> {
 }
 
 /// Trains the posterior of the prior in `run_dir` as `config` says, saves it into `run_dir`, and
-/// returns a one-line summary.
-pub(crate) fn train_and_save(config: &PosteriorConfig, run_dir: &Path, resume: bool) -> Result<String> {
+/// returns a one-line summary; the tensors live on `device`. The run folder's `posterior.json` is
+/// written last (after `timings.json`), so that it says the posterior beside it is whole.
+pub(crate) fn train_and_save(
+    config: &PosteriorConfig,
+    run_dir: &Path,
+    resume: bool,
+    device: &candle_core::Device,
+) -> Result<String> {
     let settings = config.clone().check()?;
     if run_dir.join(RECORD_FILE).exists() && !resume {
         return Err(UsageError(format!(
@@ -147,7 +158,8 @@ pub(crate) fn train_and_save(config: &PosteriorConfig, run_dir: &Path, resume: b
         ))
         .into());
     }
-    let run = load_run(run_dir)?;
+    let run = load_run(run_dir, device)?;
+    crate::output::check_writable(run_dir)?;
     let net = Network::from_prior(run.prior.gaussian())?;
     let options = TrainOptions {
         checkpoint_dir: Some(run_dir.join(CHECKPOINT_DIR)),
@@ -158,10 +170,10 @@ pub(crate) fn train_and_save(config: &PosteriorConfig, run_dir: &Path, resume: b
     let outcome = train(&net, &run.split, &settings, options)
         .with_context(|| format!("training the posterior in {}", run_dir.display()))?;
     let record = PosteriorRecord::describe(&settings, &net, &run.split, &outcome);
-    save_posterior(run_dir, &net, &record, &outcome.metrics)
-        .with_context(|| format!("saving the posterior into {}", run_dir.display()))?;
     let epochs = outcome.warmup.iter().chain(&outcome.metrics).map(|m| m.seconds).collect();
     crate::timings::record(run_dir, "posterior", crate::timings::stage(record.wall_seconds, epochs))?;
+    save_posterior(run_dir, &net, &record, &outcome.metrics)
+        .with_context(|| format!("saving the posterior into {}", run_dir.display()))?;
     let last = outcome.metrics.last().map_or(String::new(), |m| format!(", objective {:.4}", m.objective));
     let per_epoch = if record.epochs_run > 0 { record.wall_seconds / record.epochs_run as f64 } else { 0.0 };
     let stopped = match outcome.stop_reason {

@@ -1,0 +1,334 @@
+//! Runs that survive faults: each stage of a small run on the workspace's table is killed (SIGKILL)
+//! at seeded random instants, then run again (the posterior with `--resume`), and the certificate at
+//! the end must be the uninterrupted run's, byte for byte. A folder that cannot be written is reported
+//! on one line and left with nothing that looks finished.
+#![cfg(unix)]
+
+mod common;
+
+use common::{assert_user_error, pacbayes, scratch};
+
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// Kills per stage.
+const KILLS: usize = 20;
+
+/// The workspace's small two-class table.
+fn blobs() -> String {
+    format!("csv:{}/../../tests/data/blobs.csv", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The three stages of the run in folder `run`, as `pacbayes` arguments. Sizes are chosen so that
+/// each stage lasts about a tenth of a second (a learnt prior of 60 epochs, a posterior of 12 epochs
+/// with a checkpoint after each, a certificate of 400 repetitions).
+fn stage(which: Stage, run: &Path) -> Vec<String> {
+    let run = run.to_str().expect("a UTF-8 path").to_owned();
+    let args: Vec<&str> = match which {
+        Stage::Prior => vec![
+            "prior",
+            "--dataset",
+            "DATA",
+            "--architecture",
+            "linear",
+            "--sigma0",
+            "0.1",
+            "--epochs",
+            "60",
+            "--batch-size",
+            "25",
+            "--learning-rate",
+            "0.05",
+            "--dropout",
+            "0",
+            "--seed",
+            "3",
+            "--out",
+            "RUN",
+        ],
+        Stage::Posterior => {
+            vec!["posterior", "--prior", "RUN", "--epochs", "12", "--batch-size", "25", "--seed", "3"]
+        }
+        Stage::Certificate => vec!["certify", "--run", "RUN", "--repetitions", "400", "--seed", "3"],
+    };
+    let data = blobs();
+    args.into_iter()
+        .map(|a| match a {
+            "DATA" => data.clone(),
+            "RUN" => run.clone(),
+            other => other.to_owned(),
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Prior,
+    Posterior,
+    Certificate,
+}
+
+fn run(args: &[String]) -> Output {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    pacbayes(&args)
+}
+
+fn ok(out: &Output, what: &str) {
+    assert!(out.status.success(), "{what}: {:?}: {}", out.status, String::from_utf8_lossy(&out.stderr));
+}
+
+/// Starts `args`, sends SIGKILL after `delay`, and says whether the process was still running (killed
+/// by the signal) rather than finished (which must then have succeeded).
+fn kill_after(args: &[String], delay: Duration) -> bool {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pacbayes"))
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    std::thread::sleep(delay);
+    // On Unix `kill` sends SIGKILL; a process that has exited already is only reaped.
+    let _ = child.kill();
+    let status = child.wait().expect("the child is reaped");
+    match status.signal() {
+        Some(9) => true,
+        _ => {
+            assert!(status.success(), "{args:?} failed before the kill: {status:?}");
+            false
+        }
+    }
+}
+
+/// Seeded delays: splitmix64, uniform in [0, `max`).
+struct Delays(u64);
+
+impl Delays {
+    fn next(&mut self, max: Duration) -> Duration {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        max.mul_f64((z >> 11) as f64 / (1u64 << 53) as f64)
+    }
+}
+
+/// The names of the temporaries a kill can leave in `run` (hidden `.NAME.XXXXXX.tmp` files, and the
+/// checkpoint's `checkpoint.tmp` and `checkpoint.old` folders).
+fn leftovers(run: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(run) else { return Vec::new() };
+    entries
+        .map(|e| e.expect("an entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp") || n.ends_with(".old"))
+        .collect()
+}
+
+/// Finishes the posterior of `run` after a kill, as a user would: `--resume`, or, when the kill came
+/// before the first checkpoint, the command again.
+fn finish_posterior(run_dir: &Path) {
+    let mut args = stage(Stage::Posterior, run_dir);
+    args.push("--resume".into());
+    let resumed = run(&args);
+    if resumed.status.success() {
+        return;
+    }
+    let err = String::from_utf8_lossy(&resumed.stderr);
+    assert!(err.contains("nothing to resume from"), "--resume failed: {err}");
+    ok(&run(&stage(Stage::Posterior, run_dir)), "posterior after a kill before its first checkpoint");
+}
+
+#[test]
+fn killed_stages_rerun_to_the_uninterrupted_certificate() {
+    let started = Instant::now();
+    let dir = scratch("kills");
+    // The uninterrupted run, and how long each stage takes.
+    let reference = dir.join("reference").join("run");
+    std::fs::create_dir_all(reference.parent().unwrap()).unwrap();
+    let mut took = Vec::new();
+    for which in [Stage::Prior, Stage::Posterior, Stage::Certificate] {
+        let t = Instant::now();
+        ok(&run(&stage(which, &reference)), &format!("{which:?}"));
+        took.push(t.elapsed());
+    }
+    let certificate = std::fs::read(reference.join("certificate.json")).unwrap();
+    eprintln!("uninterrupted stages: {took:?}");
+
+    let mut delays = Delays(14);
+    let mut interrupted = [0usize; 3];
+    let mut in_save = 0;
+    for i in 0..KILLS {
+        // The same folder name as the reference's: the run's name is part of its certificate.
+        let run_dir = dir.join(format!("k{i}")).join("run");
+        std::fs::create_dir_all(run_dir.parent().unwrap()).unwrap();
+
+        // (a) The prior: the folder appears whole or not at all; a kill after it appeared leaves the
+        // finished prior, which the command then refuses to write over.
+        let prior = stage(Stage::Prior, &run_dir);
+        interrupted[0] += usize::from(kill_after(&prior, delays.next(took[0])));
+        if run_dir.exists() {
+            assert_user_error(&run(&prior), "exists already");
+        } else {
+            ok(&run(&prior), "prior after a kill");
+        }
+        for f in ["prior.json", "prior.safetensors", "split.json", "timings.json"] {
+            assert!(run_dir.join(f).is_file(), "k{i}: {f} missing");
+        }
+
+        // (b) The posterior, then `--resume` (the command again if no checkpoint was written).
+        let posterior = stage(Stage::Posterior, &run_dir);
+        interrupted[1] += usize::from(kill_after(&posterior, delays.next(took[1])));
+        let left = leftovers(&run_dir);
+        if left.iter().any(|n| n.starts_with("checkpoint.")) {
+            in_save += 1;
+        }
+        // Nothing unfinished may pass for finished: without posterior.json, certify refuses.
+        if !run_dir.join("posterior.json").exists() && run_dir.join("posterior.safetensors").exists() {
+            assert_user_error(&run(&stage(Stage::Certificate, &run_dir)), "--resume");
+        }
+        finish_posterior(&run_dir);
+
+        // (c) The certificate: written last, so that a folder without one is certified again.
+        let certify = stage(Stage::Certificate, &run_dir);
+        interrupted[2] += usize::from(kill_after(&certify, delays.next(took[2])));
+        if run_dir.join("certificate.json").exists() {
+            assert_user_error(&run(&certify), "exists already");
+        } else {
+            ok(&run(&certify), "certify after a kill");
+        }
+        let found = std::fs::read(run_dir.join("certificate.json")).unwrap();
+        assert!(found == certificate, "k{i}: the certificate differs from the uninterrupted run's");
+        // Every other file the reference has is the same too (the clock lives in timings.json, the
+        // working state in checkpoint/).
+        for entry in std::fs::read_dir(&reference).unwrap() {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            if name == "timings.json" || name == "checkpoint" {
+                continue;
+            }
+            let same = std::fs::read(run_dir.join(&name)).ok() == std::fs::read(reference.join(&name)).ok();
+            assert!(same, "k{i}: {name} differs from the uninterrupted run's");
+        }
+        std::fs::remove_dir_all(run_dir.parent().unwrap()).unwrap();
+    }
+    eprintln!(
+        "kills that interrupted a process, of {KILLS} per stage: prior {}, posterior {} ({in_save} during a \
+         checkpoint save), certificate {}; {:.1} s in all",
+        interrupted[0],
+        interrupted[1],
+        interrupted[2],
+        started.elapsed().as_secs_f64()
+    );
+    // A kill after the process ended tests nothing: most must land while it runs.
+    for (n, which) in interrupted.iter().zip(["prior", "posterior", "certificate"]) {
+        assert!(*n >= KILLS / 2, "only {n} of {KILLS} kills interrupted the {which}");
+    }
+}
+
+/// A folder for the failure tests: a finished prior in `run`.
+fn prior_folder(dir: &Path) -> PathBuf {
+    let run_dir = dir.join("run");
+    ok(&run(&stage(Stage::Prior, &run_dir)), "prior");
+    run_dir
+}
+
+/// The files a stage leaves in `run`, hidden temporaries included.
+fn files(run_dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(run_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn an_output_path_through_a_file_is_one_line_and_leaves_nothing() {
+    // Tests run as root in CI, for whom a folder's permissions do not forbid writing: a path through a
+    // regular file is unwritable for every user.
+    let dir = scratch("through-a-file");
+    let blocker = dir.join("not-a-folder");
+    std::fs::write(&blocker, "x").unwrap();
+    let out = blocker.join("run");
+    assert_user_error(&run(&stage(Stage::Prior, &out)), "not-a-folder");
+    let mut args = vec!["run".to_owned(), "--runs-dir".to_owned(), blocker.to_str().unwrap().to_owned()];
+    args.extend(["--name".to_owned(), "r".to_owned()]);
+    assert_user_error(&run(&args), "not-a-folder");
+    assert_eq!(files(&dir), ["not-a-folder"]);
+}
+
+#[test]
+fn a_read_only_folder_is_reported_before_training() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = scratch("read-only");
+    let run_dir = prior_folder(&dir);
+    let before = files(&run_dir);
+    std::fs::set_permissions(&run_dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+    // Root writes through permissions: the test then has nothing to check.
+    if std::fs::write(run_dir.join("probe"), "x").is_ok() {
+        std::fs::remove_file(run_dir.join("probe")).unwrap();
+        std::fs::set_permissions(&run_dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        eprintln!("running as root: a read-only folder cannot be made; see the full-disk test");
+        return;
+    }
+    let posterior = run(&stage(Stage::Posterior, &run_dir));
+    std::fs::set_permissions(&run_dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_user_error(&posterior, &run_dir.display().to_string());
+    assert!(String::from_utf8_lossy(&posterior.stderr).contains("cannot write"));
+    assert_eq!(files(&run_dir), before);
+}
+
+/// A failure reported as the input's (exit status 2) on one line, the last on stderr (training may
+/// have printed its progress before), that mentions `mentions`.
+fn assert_error_line(out: &Output, mentions: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
+    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "stderr: {err}");
+    assert_eq!(err.lines().last(), Some(errors[0]), "stderr: {err}");
+    assert!(errors[0].contains(mentions), "{:?} does not mention {mentions:?}", errors[0]);
+    // The system's message, not that of the temporary-file library (`... at path ".x.AbC123.tmp"`).
+    assert!(!errors[0].contains("at path"), "a temporary file's name in {:?}", errors[0]);
+}
+
+/// Runs `args` with files limited to `blocks` blocks of 512 bytes (`ulimit -f`, which binds root as
+/// well): a write past the limit fails as on a full disk (EFBIG, with SIGXFSZ ignored).
+fn with_file_limit(args: &[String], blocks: u64) -> Output {
+    let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+    let script = format!(
+        "trap '' XFSZ; ulimit -f {blocks} && exec '{}' {}",
+        env!("CARGO_BIN_EXE_pacbayes"),
+        quoted.join(" ")
+    );
+    Command::new("sh").args(["-c", &script]).output().expect("sh runs")
+}
+
+#[test]
+fn a_full_disk_is_one_line_and_leaves_nothing_that_looks_finished() {
+    let dir = scratch("full");
+    // The prior: prior.json is longer than 2 blocks, so saving it fails; no folder appears.
+    let out = dir.join("small").join("run");
+    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    let failed = with_file_limit(&stage(Stage::Prior, &out), 2);
+    assert_error_line(&failed, &out.display().to_string());
+    assert!(files(out.parent().unwrap()).is_empty(), "{:?}", files(out.parent().unwrap()));
+
+    // The posterior: its checkpoint or its weights cannot be written; no posterior.json, no
+    // posterior.safetensors, no temporary is left.
+    let run_dir = prior_folder(&dir);
+    let before = files(&run_dir);
+    let failed = with_file_limit(&stage(Stage::Posterior, &run_dir), 2);
+    assert_error_line(&failed, &run_dir.display().to_string());
+    let after = files(&run_dir);
+    assert!(!after.iter().any(|n| n.starts_with("posterior") || n.ends_with(".tmp")), "{after:?}");
+
+    // The certificate of a finished posterior: certificate.json (7 kB) cannot be written; nothing is
+    // left that says the run is certified, and the run certifies once there is room.
+    ok(&run(&stage(Stage::Posterior, &run_dir)), "posterior");
+    let failed = with_file_limit(&stage(Stage::Certificate, &run_dir), 4);
+    assert_error_line(&failed, "certificate.json");
+    let after = files(&run_dir);
+    assert!(!after.iter().any(|n| n == "certificate.json" || n.ends_with(".tmp")), "{after:?}");
+    ok(&run(&stage(Stage::Certificate, &run_dir)), "certify with room");
+    assert!(before.iter().all(|f| files(&run_dir).contains(f)));
+}
