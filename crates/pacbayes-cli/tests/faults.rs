@@ -65,9 +65,9 @@ fn stage(which: Stage, run: &Path) -> Vec<String> {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stage {
-    Prior,
-    Posterior,
-    Certificate,
+    Prior = 0,
+    Posterior = 1,
+    Certificate = 2,
 }
 
 fn run(args: &[String]) -> Output {
@@ -79,9 +79,10 @@ fn ok(out: &Output, what: &str) {
     assert!(out.status.success(), "{what}: {:?}: {}", out.status, String::from_utf8_lossy(&out.stderr));
 }
 
-/// Starts `args`, sends SIGKILL after `delay`, and says whether the process was still running (killed
-/// by the signal) rather than finished (which must then have succeeded).
-fn kill_after(args: &[String], delay: Duration) -> bool {
+/// Starts `args`, sends SIGKILL after `delay` (and then, with `appears`, as soon as that path
+/// exists), and says whether the process was still running (killed by the signal) rather than
+/// finished (which must then have succeeded).
+fn kill_after(args: &[String], delay: Duration, appears: Option<&Path>) -> bool {
     let mut child = Command::new(env!("CARGO_BIN_EXE_pacbayes"))
         .args(args)
         .stdout(Stdio::null())
@@ -89,6 +90,11 @@ fn kill_after(args: &[String], delay: Duration) -> bool {
         .spawn()
         .expect("the binary starts");
     std::thread::sleep(delay);
+    if let Some(path) = appears {
+        while !path.exists() && child.try_wait().expect("the child is polled").is_none() {
+            std::hint::spin_loop();
+        }
+    }
     // On Unix `kill` sends SIGKILL; a process that has exited already is only reaped.
     let _ = child.kill();
     let status = child.wait().expect("the child is reaped");
@@ -155,9 +161,23 @@ fn killed_stages_rerun_to_the_uninterrupted_certificate() {
     let certificate = std::fs::read(reference.join("certificate.json")).unwrap();
     eprintln!("uninterrupted stages: {took:?}");
 
-    let mut delays = Delays(14);
+    // Another seed: PACBAYES_FAULT_SEED=N.
+    let seed = std::env::var("PACBAYES_FAULT_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(14);
+    let mut delays = Delays(seed);
     let mut interrupted = [0usize; 3];
     let mut in_save = 0;
+    // A kill lands at a uniform instant of a stage's measured duration; one measurement on a busy
+    // machine can be several times too long, so a kill that finds the process finished shortens it.
+    let mut durations = took.clone();
+    let mut kill = |which: Stage, args: &[String], appears: Option<&Path>| {
+        let k = which as usize;
+        let hit = kill_after(args, delays.next(durations[k]), appears);
+        if hit {
+            interrupted[k] += 1;
+        } else {
+            durations[k] = durations[k].mul_f64(0.7);
+        }
+    };
     for i in 0..KILLS {
         // The same folder name as the reference's: the run's name is part of its certificate.
         let run_dir = dir.join(format!("k{i}")).join("run");
@@ -166,7 +186,7 @@ fn killed_stages_rerun_to_the_uninterrupted_certificate() {
         // (a) The prior: the folder appears whole or not at all; a kill after it appeared leaves the
         // finished prior, which the command then refuses to write over.
         let prior = stage(Stage::Prior, &run_dir);
-        interrupted[0] += usize::from(kill_after(&prior, delays.next(took[0])));
+        kill(Stage::Prior, &prior, None);
         if run_dir.exists() {
             assert_user_error(&run(&prior), "exists already");
         } else {
@@ -176,9 +196,11 @@ fn killed_stages_rerun_to_the_uninterrupted_certificate() {
             assert!(run_dir.join(f).is_file(), "k{i}: {f} missing");
         }
 
-        // (b) The posterior, then `--resume` (the command again if no checkpoint was written).
+        // (b) The posterior, then `--resume` (the command again if no checkpoint was written). One
+        // kill in four waits, after its delay, for the next checkpoint save to begin.
         let posterior = stage(Stage::Posterior, &run_dir);
-        interrupted[1] += usize::from(kill_after(&posterior, delays.next(took[1])));
+        let saving = run_dir.join("checkpoint.tmp");
+        kill(Stage::Posterior, &posterior, (i % 4 == 3).then_some(saving.as_path()));
         let left = leftovers(&run_dir);
         if left.iter().any(|n| n.starts_with("checkpoint.")) {
             in_save += 1;
@@ -191,7 +213,7 @@ fn killed_stages_rerun_to_the_uninterrupted_certificate() {
 
         // (c) The certificate: written last, so that a folder without one is certified again.
         let certify = stage(Stage::Certificate, &run_dir);
-        interrupted[2] += usize::from(kill_after(&certify, delays.next(took[2])));
+        kill(Stage::Certificate, &certify, None);
         if run_dir.join("certificate.json").exists() {
             assert_user_error(&run(&certify), "exists already");
         } else {
@@ -212,8 +234,8 @@ fn killed_stages_rerun_to_the_uninterrupted_certificate() {
         std::fs::remove_dir_all(run_dir.parent().unwrap()).unwrap();
     }
     eprintln!(
-        "kills that interrupted a process, of {KILLS} per stage: prior {}, posterior {} ({in_save} during a \
-         checkpoint save), certificate {}; {:.1} s in all",
+        "seed {seed}: kills that interrupted a process, of {KILLS} per stage: prior {}, posterior {} ({in_save} \
+         during a checkpoint save), certificate {}; {:.1} s in all",
         interrupted[0],
         interrupted[1],
         interrupted[2],
@@ -223,6 +245,7 @@ fn killed_stages_rerun_to_the_uninterrupted_certificate() {
     for (n, which) in interrupted.iter().zip(["prior", "posterior", "certificate"]) {
         assert!(*n >= KILLS / 2, "only {n} of {KILLS} kills interrupted the {which}");
     }
+    assert!(in_save >= 1, "no kill landed during a checkpoint save");
 }
 
 /// A folder for the failure tests: a finished prior in `run`.
