@@ -1,7 +1,11 @@
 //! Runs that survive faults: each stage of a small run on the workspace's table is killed (SIGKILL)
-//! at seeded random instants, then run again (the posterior with `--resume`), and the certificate at
-//! the end must be the uninterrupted run's, byte for byte. A folder that cannot be written is reported
-//! on one line and left with nothing that looks finished.
+//! at seeded random instants, 20 times, then run again (the posterior with `--resume`), and the
+//! certificate at the end must be the uninterrupted run's, byte for byte; the test counts the kills
+//! that found the process running and those that landed in a checkpoint save (`--nocapture` prints
+//! them; `PACBAYES_FAULT_SEED=N` draws other instants). The instants random kills rarely hit are made
+//! by hand. A folder that cannot be written (a path through a file; a full disk, made with
+//! `ulimit -f`, since tests run as root in CI and root writes through a folder's permissions) is
+//! reported on one line and left with nothing that looks finished.
 #![cfg(unix)]
 
 mod common;
@@ -354,4 +358,41 @@ fn a_full_disk_is_one_line_and_leaves_nothing_that_looks_finished() {
     assert!(!after.iter().any(|n| n == "certificate.json" || n.ends_with(".tmp")), "{after:?}");
     ok(&run(&stage(Stage::Certificate, &run_dir)), "certify with room");
     assert!(before.iter().all(|f| files(&run_dir).contains(f)));
+}
+
+/// The instants a random kill rarely hits, made by hand: a checkpoint save cut between its two
+/// renames (the previous checkpoint aside as `checkpoint.old`, the new one whole in `checkpoint.tmp`
+/// or half-written), and a posterior save cut after the weights (no `posterior.json`).
+#[test]
+fn a_save_cut_between_its_renames_resumes_to_the_same_certificate() {
+    let dir = scratch("renames");
+    let uninterrupted = dir.join("a").join("run");
+    let cut = dir.join("b").join("run");
+    for run_dir in [&uninterrupted, &cut] {
+        std::fs::create_dir_all(run_dir.parent().unwrap()).unwrap();
+        ok(&run(&stage(Stage::Prior, run_dir)), "prior");
+    }
+    ok(&run(&stage(Stage::Posterior, &uninterrupted)), "posterior");
+    ok(&run(&stage(Stage::Certificate, &uninterrupted)), "certify");
+
+    // Half the epochs, then the state a kill leaves between `checkpoint` → `checkpoint.old` and
+    // `checkpoint.tmp` → `checkpoint`, after the weights were saved and posterior.json removed.
+    let mut half = stage(Stage::Posterior, &cut);
+    let epochs = half.iter().position(|a| a == "--epochs").unwrap() + 1;
+    half[epochs] = "6".into();
+    ok(&run(&half), "posterior, 6 epochs");
+    std::fs::rename(cut.join("checkpoint"), cut.join("checkpoint.old")).unwrap();
+    std::fs::create_dir_all(cut.join("checkpoint.tmp")).unwrap();
+    std::fs::write(cut.join("checkpoint.tmp").join("state.json"), "{\"steps_do").unwrap();
+    std::fs::remove_file(cut.join("posterior.json")).unwrap();
+    // Weights with no record are not certified ...
+    assert_user_error(&run(&stage(Stage::Certificate, &cut)), "--resume");
+    // ... and --resume takes the checkpoint back and finishes as if nothing had happened.
+    let mut resume = stage(Stage::Posterior, &cut);
+    resume.push("--resume".into());
+    ok(&run(&resume), "posterior --resume");
+    assert_eq!(leftovers(&cut), Vec::<String>::new());
+    ok(&run(&stage(Stage::Certificate, &cut)), "certify");
+    let (a, b) = (uninterrupted.join("certificate.json"), cut.join("certificate.json"));
+    assert!(std::fs::read(a).unwrap() == std::fs::read(b).unwrap(), "the certificates differ");
 }

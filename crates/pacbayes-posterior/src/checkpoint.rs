@@ -111,8 +111,7 @@ impl CheckpointDir {
             }
         }
         let path = tmp.join(CHECKPOINT_TENSORS);
-        let bytes = safetensors::serialize(tensors, None)
-            .map_err(|e| Error::io(&path)(std::io::Error::other(e.to_string())))?;
+        let bytes = safetensors::serialize(tensors, None).map_err(candle_core::Error::from)?;
         std::fs::write(&path, bytes).map_err(Error::io(&path))?;
         pacbayes_nn::atomic::sync_file(&path).map_err(Error::io(&path))?;
         let record = CheckpointRecord {
