@@ -40,3 +40,58 @@ pub(crate) fn check_writable(dir: &Path) -> Result<()> {
         .map_err(|e| UsageError(format!("{}: cannot write files here: {e}", dir.display())))?;
     Ok(())
 }
+
+/// Removes the temporary files a killed command left in the run folder `dir`: hidden
+/// `.NAME.XXXXXX.tmp` files (see [`pacbayes_nn::atomic`]), never read, and as large as the weights
+/// they were to become. A command that writes into a run folder is the only one writing there, so
+/// none of them is being written.
+///
+/// # Errors
+/// The folder cannot be listed or a temporary file cannot be removed.
+pub(crate) fn remove_temporaries(dir: &Path) -> Result<()> {
+    let listed = std::fs::read_dir(dir).map_err(|e| UsageError(format!("{}: {e}", dir.display())))?;
+    for entry in listed.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if is_temporary(&name) && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let path = entry.path();
+            std::fs::remove_file(&path).map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether `name` has the form `.NAME.XXXXXX.tmp` of a temporary sibling.
+fn is_temporary(name: &str) -> bool {
+    let Some(inner) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else { return false };
+    inner.rsplit_once('.').is_some_and(|(base, random)| {
+        !base.is_empty() && random.len() == 6 && random.chars().all(|c| c.is_ascii_alphanumeric())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_temporary_siblings_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut file = pacbayes_nn::atomic::AtomicFile::create(&dir.path().join("posterior.json")).unwrap();
+        std::io::Write::write_all(&mut file, b"{").unwrap();
+        // A kill leaves the temporary behind (forget: no drop, as after SIGKILL).
+        let left = file.temporary_path().to_path_buf();
+        std::mem::forget(file);
+        assert!(left.is_file());
+        for kept in ["posterior.json", ".hidden", ".a.b.tmp", "x.abcdef.tmp"] {
+            std::fs::write(dir.path().join(kept), "x").unwrap();
+        }
+        std::fs::create_dir(dir.path().join(".d.abcdef.tmp")).unwrap();
+        remove_temporaries(dir.path()).unwrap();
+        assert!(!left.exists());
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, [".a.b.tmp", ".d.abcdef.tmp", ".hidden", "posterior.json", "x.abcdef.tmp"]);
+    }
+}

@@ -159,6 +159,8 @@ fn killed_stages_rerun_to_the_uninterrupted_certificate() {
         } else {
             ok(&run(&certify), "certify after a kill");
         }
+        // What the kills left is gone once the stages are finished.
+        assert_eq!(leftovers(&run_dir), Vec::<String>::new(), "k{i}");
         let found = std::fs::read(run_dir.join("certificate.json")).unwrap();
         assert!(found == certificate, "k{i}: the certificate differs from the uninterrupted run's");
         // Every other file the reference has is the same too (the clock lives in timings.json, the

@@ -142,6 +142,7 @@ pub(crate) fn certify_run(
     let run = load_run(run_dir, device)?;
     unfinished_posterior(run_dir)?;
     crate::output::check_writable(run_dir)?;
+    crate::output::remove_temporaries(run_dir)?;
     // Not certified: what an interrupted certification left.
     match std::fs::remove_file(&network_out) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {

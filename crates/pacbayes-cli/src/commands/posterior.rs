@@ -160,6 +160,7 @@ pub(crate) fn train_and_save(
     }
     let run = load_run(run_dir, device)?;
     crate::output::check_writable(run_dir)?;
+    crate::output::remove_temporaries(run_dir)?;
     let net = Network::from_prior(run.prior.gaussian())?;
     let options = TrainOptions {
         checkpoint_dir: Some(run_dir.join(CHECKPOINT_DIR)),
