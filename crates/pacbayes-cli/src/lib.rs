@@ -18,7 +18,9 @@ mod args;
 mod cli;
 mod commands;
 mod config;
+mod device;
 mod exit;
+mod output;
 mod progress;
 mod timings;
 

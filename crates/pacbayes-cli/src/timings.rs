@@ -39,18 +39,20 @@ pub(crate) fn seconds(run_dir: &Path, stage: &str) -> Option<f64> {
 }
 
 /// Records `times` as the entry of `stage`, keeping the other stages' entries; written through a
-/// temporary sibling renamed into place.
+/// temporary sibling synced and renamed into place.
 ///
 /// # Errors
 /// The file cannot be written.
 pub(crate) fn record(run_dir: &Path, stage: &str, times: Value) -> Result<()> {
-    let mut all = read(run_dir);
-    all.insert(stage.to_owned(), times);
     let path = run_dir.join(TIMINGS_FILE);
-    let tmp = run_dir.join(format!(".{TIMINGS_FILE}.tmp"));
-    let text = serde_json::to_string_pretty(&Value::Object(all))?;
-    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))
+    let text = text(read(run_dir), stage, times)?;
+    pacbayes_nn::atomic::write(&path, text.as_bytes()).with_context(|| format!("writing {}", path.display()))
+}
+
+/// The file's text with `times` as the entry of `stage` beside the entries of `all`.
+pub(crate) fn text(mut all: Map<String, Value>, stage: &str, times: Value) -> Result<String> {
+    all.insert(stage.to_owned(), times);
+    Ok(serde_json::to_string_pretty(&Value::Object(all))?)
 }
 
 /// The entry of a stage trained epoch by epoch.

@@ -155,3 +155,44 @@ fn a_laplace_run_is_certified_and_verified_and_local_mode_is_refused_up_front() 
     let kl = |r: &serde_json::Value| r["kl"].as_f64().unwrap();
     assert!((kl(&record) - kl(&other)).abs() > 1e-9, "{} vs {}", kl(&record), kl(&other));
 }
+
+/// `--device` on every command that builds tensors: a GPU this build has no backend for is refused
+/// before any work, naming the cargo feature that builds it.
+#[cfg(not(feature = "cuda"))]
+#[test]
+fn a_device_without_its_backend_names_the_cargo_feature() {
+    let dir = scratch("device");
+    let run = dir.join("run");
+    let r = run.to_str().unwrap();
+    let input = dir.join("x.csv");
+    let i = input.to_str().unwrap();
+    for args in [
+        vec!["run", "--runs-dir", dir.to_str().unwrap(), "--device", "cuda"],
+        vec!["prior", "--dataset", &blobs(), "--architecture", "linear", "--out", r, "--device", "cuda"],
+        vec!["posterior", "--prior", r, "--device", "cuda:1"],
+        vec!["certify", "--run", r, "--device", "cuda"],
+        vec!["verify", "--run", r, "--device", "cuda"],
+        vec!["predict", "--run", r, "--input", i, "--device", "cuda"],
+    ] {
+        assert_user_error(&pacbayes(&args), "device \"cuda");
+        assert_user_error(&pacbayes(&args), "--features cuda");
+    }
+    // The key `device` of a run configuration.
+    let config = dir.join("gpu.toml");
+    std::fs::write(&config, "device = \"cuda\"\n").unwrap();
+    let c = config.to_str().unwrap();
+    assert_user_error(
+        &pacbayes(&["run", "--config", c, "--runs-dir", dir.to_str().unwrap()]),
+        "--features cuda",
+    );
+    assert!(!run.exists());
+    assert_user_error(&pacbayes(&["posterior", "--prior", r, "--device", "tpu"]), "cpu, cuda");
+    // The CPU by name is the default.
+    let made = pacbayes(
+        &["prior", "--dataset", &blobs(), "--architecture", "linear", "--kind", "data-free"]
+            .into_iter()
+            .chain(["--sigma0", "0.1", "--out", r, "--device", "cpu"])
+            .collect::<Vec<_>>(),
+    );
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+}

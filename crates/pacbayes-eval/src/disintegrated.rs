@@ -227,7 +227,7 @@ pub fn certify_disintegrated(
 
 /// Writes the drawn network to the new file `path` (safetensors, one tensor per parameter named as
 /// [`Architecture::params`] names it: `layers.0.weight`, `layers.0.bias`, ...), through a temporary
-/// sibling renamed into place.
+/// sibling synced and renamed into place ([`pacbayes_nn::atomic`]).
 ///
 /// # Errors
 /// `path` exists already, or the file cannot be written.
@@ -240,12 +240,10 @@ pub fn save_drawn(drawn: &SampledNetwork, architecture: Architecture, path: &std
     let names = architecture.params();
     let tensors: std::collections::HashMap<String, Tensor> =
         names.into_iter().map(|(name, _)| name).zip(drawn.weights().iter().flatten().cloned()).collect();
-    let tmp = path.with_extension("safetensors.tmp");
-    candle_core::safetensors::save(&tensors, &tmp)?;
-    std::fs::rename(&tmp, path).map_err(|source| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::Io { path: path.into(), source }
-    })
+    let io = |source| Error::Io { path: path.into(), source };
+    let file = pacbayes_nn::atomic::AtomicFile::create(path).map_err(io)?;
+    candle_core::safetensors::save(&tensors, file.temporary_path())?;
+    file.commit_new().map_err(io)
 }
 
 /// Reads a network written by [`save_drawn`] as a deterministic [`Network`] (Q = P = a point mass

@@ -136,11 +136,16 @@ impl TightnessTable {
         let mut df = self.to_data_frame()?;
         let paths: Vec<PathBuf> =
             ["csv", "parquet", "md", "tex"].iter().map(|e| dir.join(format!("table.{e}"))).collect();
-        let file = |p: &Path| std::fs::File::create(p).map_err(io(p));
-        CsvWriter::new(file(&paths[0])?).include_header(true).finish(&mut df)?;
-        ParquetWriter::new(file(&paths[1])?).finish(&mut df)?;
-        std::fs::write(&paths[2], self.to_markdown(style)).map_err(io(&paths[2]))?;
-        std::fs::write(&paths[3], self.to_latex(style)).map_err(io(&paths[3]))?;
+        // Each file through a temporary sibling, synced and renamed into place.
+        let file = |p: &Path| pacbayes_nn::atomic::AtomicFile::create(p).map_err(io(p));
+        let mut csv = file(&paths[0])?;
+        CsvWriter::new(csv.as_file_mut()).include_header(true).finish(&mut df)?;
+        csv.commit().map_err(io(&paths[0]))?;
+        let mut parquet = file(&paths[1])?;
+        ParquetWriter::new(parquet.as_file_mut()).finish(&mut df)?;
+        parquet.commit().map_err(io(&paths[1]))?;
+        pacbayes_nn::atomic::write(&paths[2], self.to_markdown(style).as_bytes()).map_err(io(&paths[2]))?;
+        pacbayes_nn::atomic::write(&paths[3], self.to_latex(style).as_bytes()).map_err(io(&paths[3]))?;
         Ok(paths)
     }
 }

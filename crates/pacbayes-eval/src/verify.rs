@@ -1,7 +1,7 @@
 //! Checking a `certificate.json` without the network: every bound recomputed from the recorded
 //! quantities, and every recorded quantity checked against the others.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use pacbayes_bounds::Certificate;
 
@@ -220,30 +220,23 @@ impl CertificateRecord {
         serde_json::to_string_pretty(self).expect("a record of numbers and strings serializes") + "\n"
     }
 
-    /// Writes the record to the new file `path`, through a temporary sibling renamed into place.
+    /// Writes the record to the new file `path`, through a temporary sibling synced and renamed into
+    /// place ([`pacbayes_nn::atomic::write_new`]): the rename itself refuses an existing file, so two
+    /// writers racing for one path never overwrite each other.
     ///
     /// # Errors
     /// `path` exists already, or the file cannot be written.
     pub fn write_new(&self, path: &Path) -> Result<()> {
-        let io = |path: &Path| {
-            let path = path.to_path_buf();
-            move |source| Error::Io { path, source }
-        };
-        if path.exists() {
-            let source = std::io::Error::new(
-                std::io::ErrorKind::AlreadyExists,
-                "exists already; it is never overwritten",
-            );
-            return Err(Error::Io { path: path.into(), source });
-        }
-        let name =
-            path.file_name().map_or_else(|| "certificate.json".into(), |n| n.to_string_lossy().into_owned());
-        let tmp: PathBuf = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-        std::fs::write(&tmp, self.to_json()).map_err(io(&tmp))?;
-        let placed = std::fs::rename(&tmp, path).map_err(io(path));
-        if placed.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        placed
+        pacbayes_nn::atomic::write_new(path, self.to_json().as_bytes()).map_err(|source| {
+            let source = if source.kind() == std::io::ErrorKind::AlreadyExists {
+                std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    "exists already; it is never overwritten",
+                )
+            } else {
+                source
+            };
+            Error::Io { path: path.into(), source }
+        })
     }
 }

@@ -68,22 +68,10 @@ fn json_string(text: &str) -> String {
     out
 }
 
-/// Writes the file through a temporary sibling renamed into place.
+/// Writes the file through a temporary sibling, synced and renamed into place ([`crate::atomic`]).
 fn write(path: &Path, tensors: Vec<(String, Tensor)>, meta: BTreeMap<String, String>) -> Result<()> {
     let bytes = to_bytes(path, tensors, &meta)?;
-    let name = path.file_name().map_or_else(|| "weights".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    let io = |p: &Path| {
-        let p = p.to_path_buf();
-        move |source| Error::Io { path: p, source }
-    };
-    let written = std::fs::write(&tmp, &bytes)
-        .map_err(io(&tmp))
-        .and_then(|()| std::fs::rename(&tmp, path).map_err(io(path)));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
+    crate::atomic::write(path, &bytes).map_err(|source| Error::Io { path: path.to_path_buf(), source })
 }
 
 /// The tensors of a file, converted to f32 on `device`, after checking its recorded architecture,

@@ -57,10 +57,12 @@
 //! PyTorch) is accepted, and one recording another architecture is rejected. Loading checks that
 //! every expected tensor is present, that no other tensor is, that shapes match the architecture,
 //! and that values are finite (and scales positive), naming the tensor in any error. Files are
-//! written to a temporary sibling and renamed into place, so a failed save leaves nothing behind.
+//! written to a temporary sibling, synced and renamed into place ([`atomic`]), so a failed or killed
+//! save leaves the previous file, or none, and never a truncated one.
 
 mod activation;
 mod architecture;
+pub mod atomic;
 mod checkpoint;
 mod composed;
 mod conv;

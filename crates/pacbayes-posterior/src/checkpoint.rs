@@ -4,8 +4,13 @@
 //! [`pacbayes_nn::Network::save_posterior`], and the optimizer's moments as `moments.{k}.{i}`) and
 //! `state.json` (the number of steps done, the sums of the epoch in progress, the metrics of the
 //! epochs done, and the settings). No generator state is needed: every draw is seeded from (seed,
-//! epoch, step). The folder is written as `{dir}.tmp` and renamed into place, so a checkpoint is
-//! never half-written; the previous one is removed just before the rename.
+//! epoch, step).
+//!
+//! A checkpoint is never half-written, and a process killed while it saves one leaves one to resume
+//! from. The new folder is written as `{dir}.tmp` (its files synced), the previous one renamed to
+//! `{dir}.old`, the new one renamed into place, and only then is `{dir}.old` removed: `{dir}` exists
+//! only as a whole checkpoint, and when it is missing `{dir}.old` is whole (a kill between the two
+//! renames), so resuming takes it back. A leftover `{dir}.tmp` is never read.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -79,6 +84,25 @@ impl CheckpointDir {
             std::fs::remove_dir_all(&tmp).map_err(Error::io(&tmp))?;
         }
         std::fs::create_dir_all(&tmp).map_err(Error::io(&tmp))?;
+        let written = self.write_into(&tmp, solver, steps_done);
+        if written.is_err() {
+            let _ = std::fs::remove_dir_all(&tmp);
+        }
+        written?;
+        recover(&self.dir)?;
+        let old = aside(&self.dir);
+        if self.dir.exists() {
+            std::fs::rename(&self.dir, &old).map_err(Error::io(&self.dir))?;
+        }
+        pacbayes_nn::atomic::rename(&tmp, &self.dir).map_err(Error::io(&self.dir))?;
+        if old.exists() {
+            std::fs::remove_dir_all(&old).map_err(Error::io(&old))?;
+        }
+        Ok(())
+    }
+
+    /// The checkpoint's files, synced, in the folder `tmp`.
+    fn write_into(&self, tmp: &Path, solver: &MinibatchSolver, steps_done: u64) -> Result<()> {
         let mut tensors: HashMap<String, Tensor> =
             self.vars.iter().map(|(name, v)| (name.clone(), v.as_tensor().clone())).collect();
         for (k, list) in solver.moments().iter().enumerate() {
@@ -87,7 +111,9 @@ impl CheckpointDir {
             }
         }
         let path = tmp.join(CHECKPOINT_TENSORS);
-        candle_core::safetensors::save(&tensors, &path)?;
+        let bytes = safetensors::serialize(tensors, None).map_err(candle_core::Error::from)?;
+        std::fs::write(&path, bytes).map_err(Error::io(&path))?;
+        pacbayes_nn::atomic::sync_file(&path).map_err(Error::io(&path))?;
         let record = CheckpointRecord {
             steps_done,
             sums: solver.epoch_sums().clone(),
@@ -99,10 +125,8 @@ impl CheckpointDir {
         let text = serde_json::to_string_pretty(&record)
             .map_err(|source| Error::Json { path: path.clone(), source })?;
         std::fs::write(&path, text).map_err(Error::io(&path))?;
-        if self.dir.exists() {
-            std::fs::remove_dir_all(&self.dir).map_err(Error::io(&self.dir))?;
-        }
-        std::fs::rename(&tmp, &self.dir).map_err(Error::io(&self.dir))
+        pacbayes_nn::atomic::sync_file(&path).map_err(Error::io(&path))?;
+        pacbayes_nn::atomic::sync_folder(tmp).map_err(Error::io(tmp))
     }
 
     /// Saves the state after `state`'s steps (what the executor does every `every` steps; training
@@ -113,6 +137,7 @@ impl CheckpointDir {
 
     fn read(&self) -> Result<(MinibatchSolver, PosteriorState)> {
         let resume = |reason: String| Error::Resume { path: self.dir.clone(), reason };
+        recover(&self.dir)?;
         let path = self.dir.join(CHECKPOINT_STATE);
         if !path.is_file() {
             return Err(resume(format!("no {CHECKPOINT_STATE}: nothing to resume from")));
@@ -162,6 +187,28 @@ impl CheckpointDir {
             state.increment_iter();
         }
         Ok((solver, state))
+    }
+}
+
+/// Where the previous checkpoint is while the new one is renamed into place.
+fn aside(dir: &Path) -> PathBuf {
+    let mut name = dir.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(".old");
+    dir.with_file_name(name)
+}
+
+/// Puts back the state a kill during [`CheckpointDir::write`] may have left: a missing `dir` beside a
+/// whole `{dir}.old` (killed between the two renames) takes it back; a `{dir}.old` beside `dir`
+/// (killed before it was removed) is removed.
+fn recover(dir: &Path) -> Result<()> {
+    let old = aside(dir);
+    if !old.exists() {
+        return Ok(());
+    }
+    if dir.exists() {
+        std::fs::remove_dir_all(&old).map_err(Error::io(&old))
+    } else {
+        pacbayes_nn::atomic::rename(&old, dir).map_err(Error::io(dir))
     }
 }
 

@@ -106,14 +106,10 @@ pub(crate) fn temporary(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// Writes a file through a temporary sibling renamed into place.
+/// Writes a file through a temporary sibling, synced and renamed into place
+/// ([`pacbayes_nn::atomic`]).
 pub(crate) fn write_atomic(path: &Path, write: impl FnOnce(&mut File) -> Result<()>) -> Result<()> {
-    let tmp = temporary(path);
-    let mut file = File::create(&tmp).map_err(Error::io(&tmp))?;
-    let written = write(&mut file).and_then(|()| file.sync_all().map_err(Error::io(&tmp)));
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    std::fs::rename(&tmp, path).map_err(Error::io(path))
+    let mut file = pacbayes_nn::atomic::AtomicFile::create(path).map_err(Error::io(path))?;
+    write(file.as_file_mut())?;
+    file.commit().map_err(Error::io(path))
 }

@@ -106,7 +106,12 @@ impl PosteriorRecord {
 }
 
 /// Writes the posterior of `net`, its record and the metrics into `dir` (which exists), each file
-/// through a temporary sibling renamed into place.
+/// through a temporary sibling, synced and renamed into place ([`pacbayes_nn::atomic`]).
+///
+/// `posterior.json` says that the files beside it are whole and belong together: an earlier one is
+/// removed before anything else is written and the new one is written last, so that a process killed
+/// in between leaves a folder without a record (to be trained again, or resumed) rather than a record
+/// beside weights it does not describe.
 ///
 /// # Errors
 /// A file that cannot be written.
@@ -116,10 +121,15 @@ pub fn save_posterior(
     record: &PosteriorRecord,
     metrics: &[EpochMetrics],
 ) -> Result<()> {
-    net.save_posterior(dir.join(WEIGHTS_FILE))?;
-    write_metrics(metrics, &dir.join(METRICS_CSV), &dir.join(METRICS_PARQUET))?;
     let path = dir.join(RECORD_FILE);
     let text =
         serde_json::to_string_pretty(record).map_err(|source| Error::Json { path: path.clone(), source })?;
+    match std::fs::remove_file(&path) {
+        Ok(()) => pacbayes_nn::atomic::sync_folder(dir).map_err(Error::io(dir))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(Error::io(&path)(e)),
+    }
+    net.save_posterior(dir.join(WEIGHTS_FILE))?;
+    write_metrics(metrics, &dir.join(METRICS_CSV), &dir.join(METRICS_PARQUET))?;
     write_atomic(&path, |file| file.write_all(text.as_bytes()).map_err(Error::io(&path)))
 }

@@ -98,6 +98,21 @@ impl SavedPrior {
     /// # Errors
     /// `dir` exists already, or a file cannot be written.
     pub fn save(dir: &Path, weights: &GaussianWeights, record: &PriorRecord) -> Result<()> {
+        Self::save_with(dir, weights, record, &[])
+    }
+
+    /// As [`SavedPrior::save`], with `also` (file names and contents) written into the folder as
+    /// well, before it is renamed into place: the folder appears with every file or not at all. Each
+    /// file is synced before the rename, and the parent folder after it.
+    ///
+    /// # Errors
+    /// As [`SavedPrior::save`].
+    pub fn save_with(
+        dir: &Path,
+        weights: &GaussianWeights,
+        record: &PriorRecord,
+        also: &[(&str, &[u8])],
+    ) -> Result<()> {
         if dir.exists() {
             return Err(Error::OutputExists { path: dir.to_path_buf() });
         }
@@ -106,16 +121,26 @@ impl SavedPrior {
             let path = path.to_path_buf();
             move |source| Error::Io { path, source }
         };
+        // One of this process's id can only be left by a killed process that had the same id.
+        if tmp.exists() {
+            std::fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
+        }
         std::fs::create_dir_all(&tmp).map_err(io(&tmp))?;
         let written = (|| {
             weights.save(tmp.join(WEIGHTS_FILE))?;
             let json = serde_json::to_string_pretty(record).expect("a record serializes");
-            std::fs::write(tmp.join(RECORD_FILE), json + "\n").map_err(io(&tmp.join(RECORD_FILE)))?;
+            let file = tmp.join(RECORD_FILE);
+            pacbayes_nn::atomic::write(&file, (json + "\n").as_bytes()).map_err(io(&file))?;
             if let Some(split) = &record.split {
                 let json = serde_json::to_string_pretty(split).expect("a manifest serializes");
-                std::fs::write(tmp.join(SPLIT_FILE), json + "\n").map_err(io(&tmp.join(SPLIT_FILE)))?;
+                let file = tmp.join(SPLIT_FILE);
+                pacbayes_nn::atomic::write(&file, (json + "\n").as_bytes()).map_err(io(&file))?;
             }
-            std::fs::rename(&tmp, dir).map_err(io(dir))
+            for (name, bytes) in also {
+                let file = tmp.join(name);
+                pacbayes_nn::atomic::write(&file, bytes).map_err(io(&file))?;
+            }
+            pacbayes_nn::atomic::rename(&tmp, dir).map_err(io(dir))
         })();
         if written.is_err() {
             let _ = std::fs::remove_dir_all(&tmp);

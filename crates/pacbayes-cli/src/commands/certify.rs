@@ -65,6 +65,10 @@ pub(crate) struct CertifyArgs {
     /// leads with the drawn network.
     #[arg(long, default_value = "both", value_parser = ["gibbs", "disintegrated", "both"])]
     kind: String,
+    /// Where the tensors live: cpu (default), cuda, cuda:N, metal or metal:N (a GPU needs a build
+    /// with the `cuda` or `metal` feature).
+    #[arg(long)]
+    device: Option<String>,
 }
 
 impl CertifyArgs {
@@ -89,7 +93,8 @@ impl CertifyArgs {
 
 pub(crate) fn run(args: CertifyArgs) -> Result<()> {
     let config = args.resolve()?;
-    println!("{}", certify_run_kind(&config, &args.run, &args.kind)?);
+    let device = crate::device::resolve(args.device.as_deref())?;
+    println!("{}", certify_run(&config, &args.run, &args.kind, &device)?);
     Ok(())
 }
 
@@ -108,32 +113,43 @@ impl Observer for Bar {
     }
 }
 
-/// Certifies the posterior of `run_dir` on its S_bound, writes `certificate.json` into it (never
-/// over an existing one), and returns the certificate in a few lines.
+/// The file the disintegrated certificate's drawn network is written to, inside the run folder.
+pub(crate) const NETWORK_FILE: &str = "network.safetensors";
+
+/// Certifies the posterior of `run_dir` on its S_bound (the certificates of `kind`: `gibbs`,
+/// `disintegrated` or `both`; the tensors on `device`), writes `certificate.json` into it (never over
+/// an existing one), and returns the certificate in a few lines.
+///
+/// `certificate.json` is written last: a folder without one has no certificate, whatever else it
+/// holds, so that a `network.safetensors` left by an interrupted certification (its certificate never
+/// written) is replaced, while a certified one is never overwritten.
 ///
 /// # Errors
 /// A folder without prior or posterior, a split that does not match its manifest, invalid settings,
 /// or an existing certificate.
-pub(crate) fn certify_run(config: &CertifyConfig, run_dir: &Path) -> Result<String> {
-    certify_run_kind(config, run_dir, "both")
-}
-
-/// The file the disintegrated certificate's drawn network is written to, inside the run folder.
-pub(crate) const NETWORK_FILE: &str = "network.safetensors";
-
-/// As [`certify_run`], for the certificates of `kind` (`gibbs`, `disintegrated` or `both`).
-pub(crate) fn certify_run_kind(config: &CertifyConfig, run_dir: &Path, kind: &str) -> Result<String> {
+pub(crate) fn certify_run(
+    config: &CertifyConfig,
+    run_dir: &Path,
+    kind: &str,
+    device: &candle_core::Device,
+) -> Result<String> {
     let out = run_dir.join(CERTIFICATE_FILE);
     let network_out = run_dir.join(NETWORK_FILE);
-    for file in [&out, &network_out] {
-        if file.exists() {
-            return Err(
-                UsageError(format!("{} exists already; it is never overwritten", file.display())).into()
-            );
-        }
+    if out.exists() {
+        return Err(UsageError(format!("{} exists already; it is never overwritten", out.display())).into());
     }
     let settings = config.0.check()?;
-    let run = load_run(run_dir)?;
+    let run = load_run(run_dir, device)?;
+    unfinished_posterior(run_dir)?;
+    crate::output::check_writable(run_dir)?;
+    crate::output::remove_temporaries(run_dir)?;
+    // Not certified: what an interrupted certification left.
+    match std::fs::remove_file(&network_out) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(e).with_context(|| format!("removing {}", network_out.display()));
+        }
+        _ => {}
+    }
     let posterior_path = run_dir.join("posterior.safetensors");
     if !posterior_path.is_file() {
         return Err(UsageError(format!(
@@ -201,13 +217,13 @@ pub(crate) fn certify_run_kind(config: &CertifyConfig, run_dir: &Path, kind: &st
             return Err(e);
         }
     };
+    let w = &certificate.wall_seconds;
+    let times = serde_json::json!({ "emp_risk": w.emp_risk, "test": w.test, "total": w.total });
+    crate::timings::record(run_dir, "certificate", times)?;
     if let Err(e) = certificate.write_new(&out) {
         let _ = std::fs::remove_file(&network_out);
         return Err(e.into());
     }
-    let w = &certificate.wall_seconds;
-    let times = serde_json::json!({ "emp_risk": w.emp_risk, "test": w.test, "total": w.total });
-    crate::timings::record(run_dir, "certificate", times)?;
     let mut summary = certificate.summary();
     if kind == "disintegrated" {
         if let Some(line) = summary.lines().find(|l| l.starts_with("disintegrated:")).map(str::to_owned) {
@@ -220,6 +236,24 @@ pub(crate) fn certify_run_kind(config: &CertifyConfig, run_dir: &Path, kind: &st
         String::new()
     };
     Ok(format!("{summary}\ncertificate written to {}{saved}", out.display()))
+}
+
+/// Refuses a posterior whose training has not finished: `pacbayes posterior` writes `posterior.json`
+/// last, so a checkpoint without it is a training interrupted (or a save killed half-way).
+fn unfinished_posterior(run_dir: &Path) -> Result<()> {
+    let checkpoint = run_dir.join(pacbayes_posterior::CHECKPOINT_DIR);
+    let aside = run_dir.join(format!("{}.old", pacbayes_posterior::CHECKPOINT_DIR));
+    if !run_dir.join(pacbayes_posterior::RECORD_FILE).exists() && (checkpoint.exists() || aside.exists()) {
+        return Err(UsageError(format!(
+            "{}: the posterior's training has not finished (a checkpoint but no {}); continue it with \
+             `pacbayes posterior --prior {} --resume`",
+            run_dir.display(),
+            pacbayes_posterior::RECORD_FILE,
+            run_dir.display()
+        ))
+        .into());
+    }
+    Ok(())
 }
 
 /// The run's name: the `name` of its `config.toml` (a run being built in a temporary folder knows

@@ -92,6 +92,10 @@ pub(crate) struct PosteriorArgs {
     /// learning rate for every μ and ρ).
     #[arg(long)]
     preconditioner: Option<String>,
+    /// Where the tensors live: cpu (default), cuda, cuda:N, metal or metal:N (a GPU needs a build
+    /// with the `cuda` or `metal` feature).
+    #[arg(long)]
+    device: Option<String>,
 }
 
 impl PosteriorArgs {
@@ -115,7 +119,8 @@ impl PosteriorArgs {
 
 pub(crate) fn run(args: PosteriorArgs) -> Result<()> {
     let config = args.resolve()?;
-    let summary = train_and_save(&config, &args.prior, args.resume)?;
+    let device = crate::device::resolve(args.device.as_deref())?;
+    let summary = train_and_save(&config, &args.prior, args.resume, &device)?;
     println!("{summary}");
     Ok(())
 }
@@ -150,8 +155,14 @@ pub(crate) fn check_mode_for(family: pacbayes_nn::Family, mode: &str) -> Result<
 }
 
 /// Trains the posterior of the prior in `run_dir` as `config` says, saves it into `run_dir`, and
-/// returns a one-line summary.
-pub(crate) fn train_and_save(config: &PosteriorConfig, run_dir: &Path, resume: bool) -> Result<String> {
+/// returns a one-line summary; the tensors live on `device`. The run folder's `posterior.json` is
+/// written last (after `timings.json`), so that it says the posterior beside it is whole.
+pub(crate) fn train_and_save(
+    config: &PosteriorConfig,
+    run_dir: &Path,
+    resume: bool,
+    device: &candle_core::Device,
+) -> Result<String> {
     let settings = config.clone().check()?;
     if run_dir.join(RECORD_FILE).exists() && !resume {
         return Err(UsageError(format!(
@@ -160,7 +171,9 @@ pub(crate) fn train_and_save(config: &PosteriorConfig, run_dir: &Path, resume: b
         ))
         .into());
     }
-    let run = load_run(run_dir)?;
+    let run = load_run(run_dir, device)?;
+    crate::output::check_writable(run_dir)?;
+    crate::output::remove_temporaries(run_dir)?;
     check_mode_for(run.prior.gaussian().family(), &config.mode)?;
     let net = Network::from_prior(run.prior.gaussian())?;
     let options = TrainOptions {
@@ -172,10 +185,10 @@ pub(crate) fn train_and_save(config: &PosteriorConfig, run_dir: &Path, resume: b
     let outcome = train(&net, &run.split, &settings, options)
         .with_context(|| format!("training the posterior in {}", run_dir.display()))?;
     let record = PosteriorRecord::describe(&settings, &net, &run.split, &outcome);
-    save_posterior(run_dir, &net, &record, &outcome.metrics)
-        .with_context(|| format!("saving the posterior into {}", run_dir.display()))?;
     let epochs = outcome.warmup.iter().chain(&outcome.metrics).map(|m| m.seconds).collect();
     crate::timings::record(run_dir, "posterior", crate::timings::stage(record.wall_seconds, epochs))?;
+    save_posterior(run_dir, &net, &record, &outcome.metrics)
+        .with_context(|| format!("saving the posterior into {}", run_dir.display()))?;
     let last = outcome.metrics.last().map_or(String::new(), |m| format!(", objective {:.4}", m.objective));
     let per_epoch = if record.epochs_run > 0 { record.wall_seconds / record.epochs_run as f64 } else { 0.0 };
     let stopped = match outcome.stop_reason {

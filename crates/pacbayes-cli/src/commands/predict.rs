@@ -24,17 +24,22 @@ pub(crate) struct PredictArgs {
     /// An IDX images file, or a CSV file of features with a header line.
     #[arg(long)]
     input: PathBuf,
+    /// Where the tensors live: cpu (default), cuda, cuda:N, metal or metal:N (a GPU needs a build
+    /// with the `cuda` or `metal` feature).
+    #[arg(long)]
+    device: Option<String>,
 }
 
 pub(crate) fn run(args: PredictArgs) -> Result<()> {
-    let classes = predict(&args.run, &args.input)?;
+    let device = crate::device::resolve(args.device.as_deref())?;
+    let classes = predict(&args.run, &args.input, &device)?;
     let text: String = classes.iter().map(|c| format!("{c}\n")).collect();
     print!("{text}");
     Ok(())
 }
 
-/// The predicted classes of the examples in `input`.
-pub(crate) fn predict(run_dir: &Path, input: &Path) -> Result<Vec<usize>> {
+/// The predicted classes of the examples in `input`, computed on `device`.
+pub(crate) fn predict(run_dir: &Path, input: &Path, device: &Device) -> Result<Vec<usize>> {
     let (cert, net_file) = (run_dir.join(CERTIFICATE_FILE), run_dir.join(NETWORK_FILE));
     for file in [&cert, &net_file] {
         if !file.is_file() {
@@ -47,7 +52,7 @@ pub(crate) fn predict(run_dir: &Path, input: &Path) -> Result<Vec<usize>> {
     }
     let record = CertificateRecord::read(&cert)?;
     let architecture: Architecture = record.architecture.parse()?;
-    let network = load_drawn(architecture, &net_file)?;
+    let network = crate::device::drawn_on(load_drawn(architecture, &net_file)?, device)?;
     let width = architecture.inputs();
     let features = if input.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
         read_csv(input, width)?
@@ -64,7 +69,7 @@ pub(crate) fn predict(run_dir: &Path, input: &Path) -> Result<Vec<usize>> {
         images.data.iter().map(|&p| f32::from(p) / 255.0).collect::<Vec<f32>>()
     };
     let n = features.len() / width;
-    let x = Tensor::from_vec(features, (n, width), &Device::Cpu)?;
+    let x = Tensor::from_vec(features, (n, width), device)?;
     let logits = network.forward_mean(&x).with_context(|| format!("evaluating {}", net_file.display()))?;
     let rows = logits.to_vec2::<f32>()?;
     Ok(rows.iter().map(|r| predicted(r)).collect())

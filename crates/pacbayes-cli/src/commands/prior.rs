@@ -186,6 +186,10 @@ pub(crate) struct PriorArgs {
     /// The family of the prior's distributions: gaussian (default) or laplace.
     #[arg(long)]
     distribution: Option<Family>,
+    /// Where the tensors live: cpu (default), cuda, cuda:N, metal or metal:N (a GPU needs a build
+    /// with the `cuda` or `metal` feature).
+    #[arg(long)]
+    device: Option<String>,
 }
 
 impl PriorArgs {
@@ -233,6 +237,7 @@ impl PriorArgs {
 
 pub(crate) fn run(args: PriorArgs) -> Result<()> {
     let config = args.resolve()?;
+    let device = crate::device::resolve(args.device.as_deref())?;
     if args.out.exists() {
         return Err(UsageError(format!(
             "{} exists already; choose another output folder",
@@ -240,7 +245,8 @@ pub(crate) fn run(args: PriorArgs) -> Result<()> {
         ))
         .into());
     }
-    let summary = fit_and_save(&config, &args.out)?;
+    crate::output::check_parent_writable(&args.out)?;
+    let summary = fit_and_save(&config, &args.out, &device)?;
     println!("{summary}");
     Ok(())
 }
@@ -315,9 +321,11 @@ pub(crate) fn check_prior(config: &PriorConfig) -> Result<()> {
     Ok(())
 }
 
-/// Builds the prior that `config` describes, saves it into `out`, and returns a one-line summary.
-pub(crate) fn fit_and_save(config: &PriorConfig, out: &Path) -> Result<String> {
-    let device = Device::Cpu;
+/// Builds the prior that `config` describes with its tensors on `device`, saves it into `out`, and
+/// returns a one-line summary. The folder `out` appears whole, its `timings.json` included, or not at
+/// all.
+pub(crate) fn fit_and_save(config: &PriorConfig, out: &Path, device: &Device) -> Result<String> {
+    let device = device.clone();
     let spec: DatasetSpec = config.dataset.parse()?;
     let tabular = TabularOptions { label_column: config.label_column.clone(), ..TabularOptions::default() };
     let data = spec.load(&tabular)?;
@@ -404,13 +412,19 @@ pub(crate) fn fit_and_save(config: &PriorConfig, out: &Path) -> Result<String> {
     let net = Network::from_prior(&weights)?;
     let test_error = error_rate(&net, test_batches(&test), &device)?;
     record.mean_test_error = Some(test_error);
-    SavedPrior::save(out, &weights, &record)
+    let timings = match &record.fit {
+        Some(fit) => {
+            let epochs: Vec<f64> = fit.curve.iter().map(|e| e.seconds).collect();
+            let total = epochs.last().copied().unwrap_or(0.0);
+            let stage = crate::timings::stage(total, epochs);
+            Some(crate::timings::text(serde_json::Map::new(), "prior", stage)?)
+        }
+        None => None,
+    };
+    let also: Vec<(&str, &[u8])> =
+        timings.iter().map(|text| (crate::timings::TIMINGS_FILE, text.as_bytes())).collect();
+    SavedPrior::save_with(out, &weights, &record, &also)
         .with_context(|| format!("saving the prior into {}", out.display()))?;
-    if let Some(fit) = &record.fit {
-        let epochs: Vec<f64> = fit.curve.iter().map(|e| e.seconds).collect();
-        let total = epochs.last().copied().unwrap_or(0.0);
-        crate::timings::record(out, "prior", crate::timings::stage(total, epochs))?;
-    }
     Ok(format!(
         "prior saved in {}: {}; mean network test error {:.2}%, union cost {:.3} nats",
         out.display(),

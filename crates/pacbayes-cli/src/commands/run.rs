@@ -57,6 +57,10 @@ pub(crate) struct RunConfig {
     pub(crate) posterior: PosteriorConfig,
     /// `pacbayes certify` settings: protocol, repetitions, δ, δ′, ...
     pub(crate) certificate: CertifyConfig,
+    /// Where the tensors of every stage live: `cpu` (when absent), `cuda`, `cuda:N`, `metal` or
+    /// `metal:N`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) device: Option<String>,
 }
 
 impl RunConfig {
@@ -143,6 +147,10 @@ pub(crate) struct RunArgs {
     /// The seed of every stage (split, prior, posterior, certificate).
     #[arg(long)]
     seed: Option<u64>,
+    /// Where the tensors live: cpu (default), cuda, cuda:N, metal or metal:N (a GPU needs a build
+    /// with the `cuda` or `metal` feature); the key `device` of the configuration.
+    #[arg(long)]
+    device: Option<String>,
 }
 
 /// What a finished run left behind.
@@ -176,6 +184,9 @@ pub(crate) fn run(args: RunArgs) -> Result<()> {
         config.prior.seed = seed;
         config.posterior.seed = seed;
         config.certificate.0.seed = seed;
+    }
+    if args.device.is_some() {
+        config.device.clone_from(&args.device);
     }
     let outcome = run_pipeline(&config, &args.runs_dir, None)?;
     println!("{}", outcome.table);
@@ -250,6 +261,7 @@ pub fn report_runs(run_dirs: &[PathBuf], out: &Path, options: &TableOptions) -> 
 fn run_pipeline(config: &RunConfig, runs_dir: &Path, reuse: Option<&Path>) -> Result<RunOutcome> {
     let start = Instant::now();
     config.check()?;
+    let device = crate::device::resolve(config.device.as_deref())?;
     let name = &config.name;
     if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
         return Err(UsageError(format!("run name {name:?} is invalid: expected a plain folder name")).into());
@@ -262,14 +274,18 @@ fn run_pipeline(config: &RunConfig, runs_dir: &Path, reuse: Option<&Path>) -> Re
         ))
         .into());
     }
-    std::fs::create_dir_all(runs_dir).with_context(|| format!("creating {}", runs_dir.display()))?;
+    crate::output::check_parent_writable(&final_dir)?;
     let tmp = runs_dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let built = build(config, &tmp, &final_dir, reuse);
+    // One of this process's id can only be left by a killed process that had the same id.
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp).with_context(|| format!("removing {}", tmp.display()))?;
+    }
+    let built = build(config, &tmp, &final_dir, reuse, &device);
     if built.is_err() {
         let _ = std::fs::remove_dir_all(&tmp);
     }
     let table = built?;
-    std::fs::rename(&tmp, &final_dir)
+    pacbayes_nn::atomic::rename(&tmp, &final_dir)
         .with_context(|| format!("renaming the run into {}", final_dir.display()))?;
     Ok(RunOutcome {
         certificate: final_dir.join(CERTIFICATE_FILE),
@@ -285,7 +301,13 @@ const PRIOR_FILES: [&str; 3] =
 
 /// The stages, in `tmp`; returns the table. Messages name the files where they will be once `tmp` is
 /// renamed to `final_dir`.
-fn build(config: &RunConfig, tmp: &Path, final_dir: &Path, reuse: Option<&Path>) -> Result<String> {
+fn build(
+    config: &RunConfig,
+    tmp: &Path,
+    final_dir: &Path,
+    reuse: Option<&Path>,
+    device: &candle_core::Device,
+) -> Result<String> {
     let stage = |i: usize, what: &str| eprintln!("[{i}/4] {what}");
     let (tmp_name, final_name) = (tmp.display().to_string(), final_dir.display().to_string());
     let finally = |message: String| message.replace(&tmp_name, &final_name);
@@ -304,15 +326,15 @@ fn build(config: &RunConfig, tmp: &Path, final_dir: &Path, reuse: Option<&Path>)
         }
         None => {
             stage(1, "prior");
-            eprintln!("{}", finally(fit_and_save(&config.prior, tmp)?));
+            eprintln!("{}", finally(fit_and_save(&config.prior, tmp, device)?));
         }
     }
     let resolved = toml::to_string(config).context("writing the resolved configuration")?;
-    std::fs::write(tmp.join(CONFIG_FILE), resolved).context("writing config.toml")?;
+    pacbayes_nn::atomic::write(&tmp.join(CONFIG_FILE), resolved.as_bytes()).context("writing config.toml")?;
     stage(2, "posterior");
-    eprintln!("{}", finally(train_and_save(&config.posterior, tmp, false)?));
+    eprintln!("{}", finally(train_and_save(&config.posterior, tmp, false, device)?));
     stage(3, "certificate");
-    eprintln!("{}", finally(certify_run(&config.certificate, tmp)?));
+    eprintln!("{}", finally(certify_run(&config.certificate, tmp, "both", device)?));
     stage(4, "table");
     Ok(finally(report(&[tmp.to_path_buf()], tmp, &TableOptions::default())?))
 }

@@ -23,13 +23,13 @@ pub(crate) struct RunData {
     pub(crate) test: Dataset,
 }
 
-/// Reads the prior in `run_dir`, reloads its dataset and rebuilds the recorded split, checking every
+/// Reads the prior in `run_dir` (its tensors on `device`), reloads its dataset and rebuilds the recorded split, checking every
 /// hash and count of the manifest.
 ///
 /// # Errors
 /// A folder without a prior, a prior without a dataset or split, a dataset that cannot be loaded, or
 /// a split that does not match its manifest.
-pub(crate) fn load_run(run_dir: &Path) -> Result<RunData> {
+pub(crate) fn load_run(run_dir: &Path, device: &Device) -> Result<RunData> {
     if !run_dir.join(pacbayes_prior::RECORD_FILE).exists() {
         return Err(UsageError(format!(
             "{}: no {} here; create the run folder with `pacbayes prior --out {}` first",
@@ -39,7 +39,7 @@ pub(crate) fn load_run(run_dir: &Path) -> Result<RunData> {
         ))
         .into());
     }
-    let prior = SavedPrior::load(run_dir, &Device::Cpu)
+    let prior = SavedPrior::load(run_dir, device)
         .with_context(|| format!("reading the prior in {}", run_dir.display()))?;
     let record = prior.record();
     let architecture: Architecture = record.architecture.parse()?;

@@ -50,11 +50,18 @@ pub(crate) struct VerifyArgs {
     /// Seconds to spend re-estimating the Gibbs risk (--run); at least one repetition is made.
     #[arg(long, default_value = "30", value_parser = crate::args::non_negative)]
     budget: f64,
+    /// Where the tensors of --run live: cpu (default), cuda, cuda:N, metal or metal:N (a GPU needs a
+    /// build with the `cuda` or `metal` feature).
+    #[arg(long)]
+    device: Option<String>,
 }
 
 pub(crate) fn run(args: VerifyArgs) -> Result<()> {
     match (&args.file, &args.run) {
-        (_, Some(dir)) => println!("{}", verify_run(dir, args.seed, args.budget)?),
+        (_, Some(dir)) => {
+            let device = crate::device::resolve(args.device.as_deref())?;
+            println!("{}", verify_run(dir, args.seed, args.budget, &device)?);
+        }
         (Some(file), None) => println!("{}", verify(file)?),
         (None, None) => return Err(UsageError("expected a certificate.json or --run DIR".into()).into()),
     }
@@ -130,8 +137,14 @@ fn flat_params(network: &Network) -> Result<[Vec<f64>; 4]> {
     Ok([flat(q.mu())?, flat(q.sigma())?, flat(p.mu())?, flat(p.sigma())?])
 }
 
-/// Verifies the certificate of `run_dir` against the run's files (see the module documentation).
-pub(crate) fn verify_run(run_dir: &Path, seed: u64, budget: f64) -> Result<String> {
+/// Verifies the certificate of `run_dir` against the run's files (see the module documentation), with
+/// the tensors on `device`.
+pub(crate) fn verify_run(
+    run_dir: &Path,
+    seed: u64,
+    budget: f64,
+    device: &candle_core::Device,
+) -> Result<String> {
     let cert_file = run_dir.join(CERTIFICATE_FILE);
     if !cert_file.is_file() {
         return Err(
@@ -164,7 +177,7 @@ pub(crate) fn verify_run(run_dir: &Path, seed: u64, budget: f64) -> Result<Strin
             format!("{:?}", found.network_safetensors),
         ));
     }
-    let run = crate::commands::run_data::load_run(run_dir)?;
+    let run = crate::commands::run_data::load_run(run_dir, device)?;
     if run.split.manifest() != record.split {
         return Err(UsageError(format!(
             "certificate rejected: split: differs from the manifest in {}",
@@ -191,6 +204,7 @@ pub(crate) fn verify_run(run_dir: &Path, seed: u64, budget: f64) -> Result<Strin
     }
     if let Some(d) = &record.disintegrated {
         let drawn = pacbayes_eval::load_drawn(network.architecture(), &run_dir.join(NETWORK_FILE))?;
+        let drawn = crate::device::drawn_on(drawn, device)?;
         let mut errors = 0.0;
         for b in bound.batches(settings.settings().batch_size) {
             let width = b.features.len() / b.len().max(1);

@@ -4,6 +4,8 @@
 // Each test file uses its own subset.
 #![allow(dead_code)]
 
+pub mod stages;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

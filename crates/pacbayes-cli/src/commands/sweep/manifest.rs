@@ -145,9 +145,8 @@ impl Manifest {
         }
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let text = serde_json::to_string_pretty(self).context("writing sweep.json")? + "\n";
-        let tmp = dir.join(format!(".{MANIFEST_FILE}.tmp-{}", std::process::id()));
-        std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
-        std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))
+        pacbayes_nn::atomic::write(&path, text.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))
     }
 
     /// The run numbered `index`.

@@ -73,10 +73,9 @@ impl Jobs {
 
     fn write(&self, dir: &SweepDir) -> Result<()> {
         let path = Self::path(dir);
-        let tmp = path.with_extension(format!("json.tmp-{}", std::process::id()));
-        std::fs::write(&tmp, serde_json::to_string_pretty(self)? + "\n")
-            .with_context(|| format!("writing {}", tmp.display()))?;
-        std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))
+        let text = serde_json::to_string_pretty(self)? + "\n";
+        pacbayes_nn::atomic::write(&path, text.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))
     }
 }
 
