@@ -36,6 +36,7 @@ mod kl;
 mod laplace;
 mod mc;
 mod renyi;
+mod renyi_laplace;
 mod union;
 
 pub use binomial::{binomial_ln_cdf, binomial_tail_upper};
@@ -51,4 +52,5 @@ pub use kl::kl;
 pub use laplace::{kl_diag_laplace, kl_laplace};
 pub use mc::McTerm;
 pub use renyi::{disintegrated_renyi_bound, renyi_diag_gaussian, renyi_gaussian};
+pub use renyi_laplace::{renyi_diag_laplace, renyi_laplace};
 pub use union::{Charge, ExponentialGrid, GridPoint, Ledger, Scope};

@@ -22,7 +22,7 @@
 
 use crate::{Error, Result, check, kl_inv_upper};
 
-fn order(alpha: f64) -> Result<f64> {
+pub(crate) fn order(alpha: f64) -> Result<f64> {
     if alpha > 1.0 && alpha.is_finite() {
         Ok(alpha)
     } else {
@@ -84,15 +84,30 @@ pub fn renyi_diag_gaussian(
     mu_p: &[f64],
     sigma_p: &[f64],
 ) -> Result<f64> {
+    sum_rounded_up([mu_q, sigma_q, mu_p, sigma_p], ["sigma_q", "mu_p", "sigma_p"], |i| {
+        renyi_terms(alpha, mu_q[i], sigma_q[i], mu_p[i], sigma_p[i])
+    })
+}
+
+/// The sum over coordinates of per-coordinate divergences `term(i)` = (value, magnitude of the
+/// terms it was computed from), by compensated summation, rounded up by $10^{-12}$ of the summed
+/// magnitudes; $+\infty$ as soon as one coordinate's is. The four slices (μ_q, s_q, μ_p, s_p) must
+/// have equal lengths; `names` names the last three in an error.
+pub(crate) fn sum_rounded_up(
+    [mu_q, scale_q, mu_p, scale_p]: [&[f64]; 4],
+    names: [&'static str; 3],
+    term: impl Fn(usize) -> Result<(f64, f64)>,
+) -> Result<f64> {
     let len = mu_q.len();
-    for (name, other) in [("sigma_q", sigma_q.len()), ("mu_p", mu_p.len()), ("sigma_p", sigma_p.len())] {
+    let lengths = [scale_q.len(), mu_p.len(), scale_p.len()];
+    for (name, other) in names.into_iter().zip(lengths) {
         if other != len {
             return Err(Error::LengthMismatch { name, len: other, reference: "mu_q", expected: len });
         }
     }
     let (mut sum, mut compensation, mut magnitude) = (0.0_f64, 0.0_f64, 0.0_f64);
     for i in 0..len {
-        let (value, size) = renyi_terms(alpha, mu_q[i], sigma_q[i], mu_p[i], sigma_p[i])?;
+        let (value, size) = term(i)?;
         if value.is_infinite() {
             return Ok(f64::INFINITY);
         }

@@ -31,13 +31,13 @@
 //! drawn weights are f32 roundings of an exact Gaussian draw, an idealization shared with every
 //! sampled certificate. For Laplace distributions (scales b) the terms are
 //! $\ln\frac{b_{P,j}}{b_{Q,j}} + \frac{|h_j - \mu_{P,j}|}{b_{P,j}} - \frac{|h_j - \mu_{Q,j}|}{b_{Q,j}}$
-//! ([`pacbayes_nn::Family::log_density_ratio_terms`]), summed and rounded in the same way; their
-//! certificates record no Rényi form.
+//! ([`pacbayes_nn::Family::log_density_ratio_terms`]), summed and rounded in the same way, and
+//! the Rényi form uses the Laplace divergence ([`pacbayes_bounds::renyi_diag_laplace`]).
 
 use candle_core::Tensor;
 use pacbayes_bounds::{BoundInputs, BoundKind, Certificate, Ledger};
 use pacbayes_data::BoundSet;
-use pacbayes_nn::{Architecture, Family, GaussianWeights, Network, Noise, SampledNetwork};
+use pacbayes_nn::{Architecture, GaussianWeights, Network, Noise, SampledNetwork};
 use serde::{Deserialize, Serialize};
 
 use crate::estimate::bound_batches;
@@ -218,9 +218,6 @@ pub fn certify_disintegrated(
     let errors = drawn_errors(network, &drawn, bound, settings)?;
     let (s, n) = (settings.settings(), bound.n() as u64);
     let record = DisintegratedRecord::new(seed, ratio, errors, n, s.delta, ledger)?;
-    if network.family() != Family::Gaussian {
-        return Ok((record, drawn));
-    }
     let divergence = renyi_divergence(&network.posterior()?, &network.prior(), s.renyi_alpha)?;
     Ok((record.with_renyi(s.renyi_alpha, divergence, n, s.delta, ledger)?, drawn))
 }

@@ -10,8 +10,8 @@
 //! The order α is the setting `renyi_alpha` (default 2), fixed before S_bound is looked at.
 
 use candle_core::Tensor;
-use pacbayes_bounds::{disintegrated_renyi_bound, renyi_diag_gaussian};
-use pacbayes_nn::GaussianWeights;
+use pacbayes_bounds::{disintegrated_renyi_bound, renyi_diag_gaussian, renyi_diag_laplace};
+use pacbayes_nn::{Family, GaussianWeights};
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
@@ -64,25 +64,24 @@ fn flat(t: &Tensor) -> Result<Vec<f64>> {
     Ok(t.flatten_all()?.to_dtype(candle_core::DType::F64)?.to_vec1::<f64>()?)
 }
 
-/// $D_\alpha(Q\|P)$ of the diagonal Gaussians `posterior` and `prior`, in f64 from their
-/// parameters, rounded up (see [`renyi_diag_gaussian`]).
+/// $D_\alpha(Q\|P)$ of `posterior` and `prior` (diagonal Gaussian or Laplace distributions, of one
+/// family), in f64 from their parameters, rounded up (see [`renyi_diag_gaussian`] and
+/// [`renyi_diag_laplace`]).
 ///
 /// # Errors
-/// Parameter lists or shapes that differ, distributions that are not both Gaussian, an invalid
-/// scale, or a candle failure.
+/// Parameter lists or shapes that differ, distributions of different families, an invalid scale,
+/// or a candle failure.
 pub fn renyi_divergence(posterior: &GaussianWeights, prior: &GaussianWeights, alpha: f64) -> Result<f64> {
-    for (what, family) in [("posterior", posterior.family()), ("prior", prior.family())] {
-        if family != pacbayes_nn::Family::Gaussian {
-            return Err(Error::InvalidData {
-                what,
-                reason: format!("the Rényi divergence is computed for Gaussians only, not {family}"),
-            });
-        }
-    }
     if posterior.mu().len() != prior.mu().len() {
         return Err(Error::InvalidData {
             what: "posterior",
             reason: "parameter count differs from P's".into(),
+        });
+    }
+    if posterior.family() != prior.family() {
+        return Err(Error::InvalidData {
+            what: "posterior",
+            reason: format!("{} distributions, P's are {}", posterior.family(), prior.family()),
         });
     }
     let (mut mq, mut sq, mut mp, mut sp) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -92,5 +91,8 @@ pub fn renyi_divergence(posterior: &GaussianWeights, prior: &GaussianWeights, al
         mp.extend(flat(&prior.mu()[i])?);
         sp.extend(flat(&prior.sigma()[i])?);
     }
-    Ok(renyi_diag_gaussian(alpha, &mq, &sq, &mp, &sp)?)
+    Ok(match posterior.family() {
+        Family::Gaussian => renyi_diag_gaussian(alpha, &mq, &sq, &mp, &sp)?,
+        Family::Laplace => renyi_diag_laplace(alpha, &mq, &sq, &mp, &sp)?,
+    })
 }
