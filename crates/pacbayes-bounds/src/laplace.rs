@@ -66,16 +66,7 @@ mod tests {
             let lp = -(x - mp).abs() / bp - (2.0 * bp).ln();
             lq.exp() * (lq - lp)
         };
-        let simpson = |a: f64, b: f64| {
-            let steps = 200_000;
-            let h = (b - a) / steps as f64;
-            let inner: f64 =
-                (1..steps).map(|i| f(a + i as f64 * h) * if i % 2 == 1 { 4.0 } else { 2.0 }).sum();
-            h / 3.0 * (f(a) + f(b) + inner)
-        };
-        let (lo, hi) = (mq.min(mp), mq.max(mp));
-        let (left, right) = (lo - 60.0 * bq.max(bp), hi + 60.0 * bq.max(bp));
-        simpson(left, lo) + if hi > lo { simpson(lo, hi) } else { 0.0 } + simpson(hi, right)
+        crate::quadrature::around_kinks(f, mq, mp, 60.0 * bq.max(bp), 200_000)
     }
 
     #[test]

@@ -35,6 +35,8 @@ mod inverse;
 mod kl;
 mod laplace;
 mod mc;
+#[cfg(test)]
+mod quadrature;
 mod renyi;
 mod renyi_laplace;
 mod union;

@@ -76,16 +76,7 @@ mod tests {
             let lp = -(x - mp).abs() / bp - (2.0 * bp).ln();
             (alpha * lq + (1.0 - alpha) * lp).exp()
         };
-        let simpson = |a: f64, b: f64| {
-            let steps = 400_000;
-            let h = (b - a) / steps as f64;
-            let inner: f64 =
-                (1..steps).map(|i| f(a + i as f64 * h) * if i % 2 == 1 { 4.0 } else { 2.0 }).sum();
-            h / 3.0 * (f(a) + f(b) + inner)
-        };
-        let (lo, hi, wide) = (mq.min(mp), mq.max(mp), 80.0 * bq.max(bp));
-        let middle = if hi > lo { simpson(lo, hi) } else { 0.0 };
-        (simpson(lo - wide, lo) + middle + simpson(hi, hi + wide)).ln() / (alpha - 1.0)
+        crate::quadrature::around_kinks(f, mq, mp, 80.0 * bq.max(bp), 400_000).ln() / (alpha - 1.0)
     }
 
     #[test]

@@ -57,9 +57,15 @@ impl Noise {
     /// the next number of this stream, in parallel. The numbers depend only on the generator's
     /// state and `n`, not on the number of threads.
     pub fn standard_normal(&mut self, n: usize) -> Vec<f32> {
-        let fill = |values: &mut [f32], rng: &mut ChaCha8Rng| {
+        self.blocks(n, |values, rng| {
             values.iter_mut().for_each(|v| *v = rng.sample::<f32, _>(StandardNormal));
-        };
+        })
+    }
+
+    /// `n` numbers made by `fill`: up to [`NORMAL_BLOCK`] from this generator's stream, more in
+    /// blocks of that many, each from a generator seeded by the next number of this stream, in
+    /// parallel (the numbers do not depend on the number of threads).
+    fn blocks(&mut self, n: usize, fill: impl Fn(&mut [f32], &mut ChaCha8Rng) + Sync) -> Vec<f32> {
         let mut values = vec![0.0; n];
         if n <= NORMAL_BLOCK {
             fill(&mut values, &mut self.rng);
@@ -76,7 +82,7 @@ impl Noise {
     /// blocks of [`NORMAL_BLOCK`] as [`Noise::standard_normal`] draws: ε = ±E with E ~ Exp(1)
     /// (ziggurat sampling) and an independent fair sign, one random bit of a 32-bit word per draw.
     pub fn standard_laplace(&mut self, n: usize) -> Vec<f32> {
-        let fill = |values: &mut [f32], rng: &mut ChaCha8Rng| {
+        self.blocks(n, |values, rng| {
             for chunk in values.chunks_mut(32) {
                 let signs = rng.next_u32();
                 for (i, v) in chunk.iter_mut().enumerate() {
@@ -84,17 +90,7 @@ impl Noise {
                     *v = if signs >> i & 1 == 1 { e } else { -e };
                 }
             }
-        };
-        let mut values = vec![0.0; n];
-        if n <= NORMAL_BLOCK {
-            fill(&mut values, &mut self.rng);
-        } else {
-            let seeds: Vec<u64> = (0..n.div_ceil(NORMAL_BLOCK)).map(|_| self.rng.next_u64()).collect();
-            values.par_chunks_mut(NORMAL_BLOCK).zip(seeds).for_each(|(block, seed)| {
-                fill(block, &mut ChaCha8Rng::seed_from_u64(seed));
-            });
-        }
-        values
+        })
     }
 
     /// `n` independent standard draws of `family` (location 0, scale 1): what a weight draw
