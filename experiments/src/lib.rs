@@ -154,8 +154,8 @@ pub fn run_grid(experiment: &str, plan: &[Planned], options: &Options) -> Result
     }
     std::fs::create_dir_all(&results).with_context(|| format!("creating {}", results.display()))?;
     let table = pacbayes_cli::report_runs(&dirs, &results, &options.table)?;
-    std::fs::write(results.join("runs.csv"), timings)?;
-    std::fs::write(results.join("machine.txt"), machine())?;
+    pacbayes_nn::atomic::write(&results.join("runs.csv"), timings.as_bytes())?;
+    pacbayes_nn::atomic::write(&results.join("machine.txt"), machine().as_bytes())?;
     println!("{table}");
     Ok(())
 }
