@@ -20,8 +20,12 @@ mod commands;
 mod config;
 mod device;
 mod exit;
+#[cfg(test)]
+mod keys_and_flags;
 mod output;
 mod progress;
+#[cfg(test)]
+mod readme_config;
 mod timings;
 
 use std::process::ExitCode;

@@ -68,11 +68,15 @@ fn mnist_info_counts_every_training_example_once() {
     let text = stdout(&out);
     assert_eq!(value(&text, "dataset"), "mnist");
     let (prior, bound, test) = (row(&text, "prior"), row(&text, "bound"), row(&text, "test"));
+    // The validation slice of `pacbayes prior`'s default (10% of S_prior) is shown by default.
+    let validation = row(&text, "validation");
     assert_eq!(prior.len(), 11);
-    assert_eq!(prior[0] + bound[0], 60_000);
+    assert_eq!(prior[0] + validation[0] + bound[0], 60_000);
     assert_eq!(test[0], 10_000);
     assert_eq!(prior[1..].iter().sum::<usize>(), prior[0]);
-    assert!((prior[0] as f64 / 60_000.0 - 0.3).abs() < 1e-3);
+    assert!(((prior[0] + validation[0]) as f64 / 60_000.0 - 0.3).abs() < 1e-3);
+    assert!((validation[0] as f64 / 18_000.0 - 0.1).abs() < 1e-3, "{validation:?}");
+    assert_eq!(value(&text, "validation_fraction"), "0.1");
     assert_eq!(value(&text, "prior_indices_sha256").len(), 64);
     assert_eq!(value(&text, "content_sha256").len(), 64);
 }
@@ -118,7 +122,8 @@ fn csv_file_json_manifest_is_deterministic() {
     assert_ne!(a["bound_indices_sha256"], c["bound_indices_sha256"]);
     assert_eq!(a["dataset"], "csv:people.csv");
     assert_eq!(a["n_train"], 48);
-    assert_eq!(a["n_prior"].as_u64().zip(a["n_bound"].as_u64()).map(|(p, b)| p + b), Some(48));
+    let count = |key: &str| a[key].as_u64().expect(key);
+    assert_eq!(count("n_prior") + count("n_validation") + count("n_bound"), 48);
     let text = stdout(&pacbayes(&["data", "info", "--dataset", &spec]));
     assert_eq!(row(&text, "test"), [12, 4, 4, 4]);
     std::fs::remove_dir_all(&dir).ok();

@@ -62,7 +62,7 @@ fn cifar10_folders_load_by_flag_or_environment() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).expect("utf-8");
     assert!(text.contains("airplane") && text.contains("truck"), "{text}");
-    let total: usize = ["prior", "bound"]
+    let total: usize = ["prior", "validation", "bound"]
         .iter()
         .map(|p| {
             let row = text.lines().find(|l| l.split_whitespace().next() == Some(*p)).expect("row");

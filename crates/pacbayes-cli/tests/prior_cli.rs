@@ -53,6 +53,14 @@ fn a_learnt_prior_is_fitted_and_saved_with_its_record() {
     assert!(record["split"]["n_prior"].as_u64().unwrap() > 0);
     assert!(record["mean_test_error"].as_f64().unwrap() < 0.1, "{record}");
 
+    // `pacbayes data info` with the same dataset and seed, and otherwise its defaults, describes the
+    // split of this run: its defaults are those of `pacbayes prior`.
+    let info = pacbayes(&["data", "info", "--dataset", &dataset, "--seed", "3", "--json"]);
+    assert!(info.status.success(), "{}", String::from_utf8_lossy(&info.stderr));
+    let manifest: serde_json::Value = serde_json::from_slice(&info.stdout).expect("json manifest");
+    assert!(record["split"]["n_validation"].as_u64().unwrap() > 0, "{record}");
+    assert_eq!(manifest, record["split"]);
+
     // Never written over.
     let again = pacbayes(&[
         "prior",

@@ -59,6 +59,15 @@ pub(crate) struct CertifyArgs {
     /// KL term and δ′/K in the Monte Carlo term [default: 1].
     #[arg(long, value_parser = crate::args::positive_count)]
     configurations: Option<u64>,
+    /// Examples per forward pass [default: 1000].
+    #[arg(long, value_parser = positive_size)]
+    batch_size: Option<usize>,
+    /// Networks drawn for the ensemble's test error [default: 100].
+    #[arg(long, value_parser = positive_size)]
+    ensemble_size: Option<usize>,
+    /// α of the Rényi form of the disintegrated certificate, finite and > 1 [default: 2].
+    #[arg(long)]
+    renyi_alpha: Option<f64>,
     /// Which certificates: gibbs (the stochastic predictor Q), disintegrated (one network drawn from
     /// Q, saved as network.safetensors) or both. The Gibbs certificate is recorded in every
     /// certificate.json; with `disintegrated` it is still computed and recorded, and the summary
@@ -71,8 +80,14 @@ pub(crate) struct CertifyArgs {
     device: Option<String>,
 }
 
+/// A whole number ≥ 1 that counts things held in memory.
+fn positive_size(s: &str) -> std::result::Result<usize, String> {
+    let n = crate::args::positive_count(s)?;
+    usize::try_from(n).map_err(|_| "expected a smaller whole number".to_owned())
+}
+
 impl CertifyArgs {
-    fn resolve(&self) -> Result<CertifyConfig> {
+    pub(crate) fn resolve(&self) -> Result<CertifyConfig> {
         let mut c: CertifyConfig = config::read_or_default(self.config.as_deref())?;
         let s = &mut c.0;
         if let Some(p) = &self.protocol {
@@ -87,6 +102,9 @@ impl CertifyArgs {
         s.p_min = self.p_min.unwrap_or(s.p_min);
         s.seed = self.seed.unwrap_or(s.seed);
         s.configurations = self.configurations.unwrap_or(s.configurations);
+        s.batch_size = self.batch_size.unwrap_or(s.batch_size);
+        s.ensemble_size = self.ensemble_size.unwrap_or(s.ensemble_size);
+        s.renyi_alpha = self.renyi_alpha.unwrap_or(s.renyi_alpha);
         Ok(c)
     }
 }

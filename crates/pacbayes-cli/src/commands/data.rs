@@ -6,6 +6,8 @@ use anyhow::Result;
 use clap::{Args, Subcommand};
 use pacbayes_data::{DatasetSpec, Split, SplitConfig, TabularOptions};
 
+use crate::commands::prior::PriorConfig;
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum DataCommand {
     /// Prints the examples per class of S_prior, the validation slice, S_bound and the test set, and
@@ -16,19 +18,21 @@ pub(crate) enum DataCommand {
 #[derive(Debug, Args)]
 pub(crate) struct InfoArgs {
     /// mnist, binary-mnist, fashion-mnist, cifar10:DIR, idx:DIR, csv:FILE or parquet:FILE.
-    #[arg(long, default_value = "mnist")]
+    #[arg(long, default_value_t = PriorConfig::default().dataset)]
     dataset: String,
     /// The label column of a CSV or Parquet table.
-    #[arg(long, default_value = "label")]
+    #[arg(long, default_value_t = PriorConfig::default().label_column)]
     label_column: String,
     /// α ∈ [0, 1): the fraction of each class given to S_prior (0 for a data-free prior).
-    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = PriorConfig::default().prior_fraction, allow_negative_numbers = true)]
     prior_fraction: f64,
-    /// The fraction of S_prior set aside for validation, in [0, 1).
-    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
-    validation_fraction: f64,
+    /// The fraction of S_prior set aside for validation, in [0, 1) [default: that of `pacbayes
+    /// prior`, so that the hashes are those of a learnt prior's run; 0 when --prior-fraction is 0].
+    /// A data-free or from-file prior sets none aside: give 0 for them.
+    #[arg(long, allow_negative_numbers = true)]
+    validation_fraction: Option<f64>,
     /// The seed of the split.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = PriorConfig::default().seed)]
     seed: u64,
     /// Print the split manifest as JSON instead of the table.
     #[arg(long)]
@@ -48,8 +52,13 @@ pub(crate) fn run(cmd: DataCommand) -> Result<()> {
 
 fn info(a: &InfoArgs) -> Result<String> {
     let spec: DatasetSpec = a.dataset.parse()?;
-    let config =
-        SplitConfig::new(a.prior_fraction, a.seed)?.with_validation_fraction(a.validation_fraction)?;
+    // Nothing to set aside from an empty S_prior.
+    let validation_fraction = a.validation_fraction.unwrap_or(if a.prior_fraction <= 0.0 {
+        0.0
+    } else {
+        PriorConfig::default().validation_fraction
+    });
+    let config = SplitConfig::new(a.prior_fraction, a.seed)?.with_validation_fraction(validation_fraction)?;
     let tabular = TabularOptions { label_column: a.label_column.clone(), ..TabularOptions::default() };
     let data = spec.load(&tabular)?;
     let names = data.train.class_names().to_vec();

@@ -55,6 +55,15 @@ pub(crate) struct PosteriorArgs {
     /// sgd or adam.
     #[arg(long)]
     optimizer: Option<String>,
+    /// Adam's β₁ in [0, 1) (default 0.9).
+    #[arg(long)]
+    adam_beta1: Option<f64>,
+    /// Adam's β₂ in [0, 1) (default 0.999).
+    #[arg(long)]
+    adam_beta2: Option<f64>,
+    /// Adam's ε > 0 (default 1e-8).
+    #[arg(long)]
+    adam_epsilon: Option<f64>,
     /// Examples per step.
     #[arg(long)]
     batch_size: Option<usize>,
@@ -85,6 +94,10 @@ pub(crate) struct PosteriorArgs {
     /// Wall-time budget in seconds; training stops cleanly after the step that exceeds it.
     #[arg(long)]
     max_seconds: Option<f64>,
+    /// Draw the same noise at every step, so that the objective is a deterministic function of
+    /// (μ, ρ): `--fixed-noise` or `--fixed-noise true|false` (default false).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    fixed_noise: Option<bool>,
     /// Continue from the run folder's checkpoint (same settings; epochs and max-seconds may change).
     #[arg(long)]
     resume: bool,
@@ -99,7 +112,7 @@ pub(crate) struct PosteriorArgs {
 }
 
 impl PosteriorArgs {
-    fn resolve(&self) -> Result<PosteriorConfig> {
+    pub(crate) fn resolve(&self) -> Result<PosteriorConfig> {
         let mut c: PosteriorConfig = config::read_or_default(self.config.as_deref())?;
         macro_rules! set {
             ($($field:ident),+) => {
@@ -110,6 +123,7 @@ impl PosteriorArgs {
         }
         set!(objective, epochs, learning_rate, momentum, optimizer, batch_size, delta, p_min, beta);
         set!(train_on, mode, seed, warmup_epochs, warmup_learning_rate, preconditioner);
+        set!(adam_beta1, adam_beta2, adam_epsilon, fixed_noise);
         if self.max_seconds.is_some() {
             c.max_seconds = self.max_seconds;
         }

@@ -124,6 +124,9 @@ pub(crate) struct PriorArgs {
     /// mnist, binary-mnist, fashion-mnist, cifar10:DIR, idx:DIR, csv:FILE or parquet:FILE.
     #[arg(long)]
     dataset: Option<String>,
+    /// The label column of a CSV or Parquet table (default: label).
+    #[arg(long)]
+    label_column: Option<String>,
     /// fcn, cnn, fcn-binary, cnn9, cnn13, cnn15 or linear.
     #[arg(long)]
     architecture: Option<String>,
@@ -193,7 +196,7 @@ pub(crate) struct PriorArgs {
 }
 
 impl PriorArgs {
-    fn resolve(&self) -> Result<PriorConfig> {
+    pub(crate) fn resolve(&self) -> Result<PriorConfig> {
         let mut c: PriorConfig = config::read_or_default(self.config.as_deref())?;
         macro_rules! set {
             ($($field:ident).+ = $flag:ident) => {
@@ -203,6 +206,7 @@ impl PriorArgs {
             };
         }
         set!(dataset = dataset);
+        set!(label_column = label_column);
         set!(architecture = architecture);
         set!(kind = kind);
         set!(prior_fraction = prior_fraction);
