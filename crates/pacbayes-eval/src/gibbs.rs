@@ -194,40 +194,36 @@ fn draws(family: Family, len: usize, mu: &Tensor, scale: &Tensor, noise: &mut No
 
 /// Each example convolved with its own kernel and bias drawn from Q, by a batched matrix product
 /// over unfolded patches ([`pacbayes_nn::conv2d`] with one kernel per example).
-fn conv_per_example(
-    h: &Tensor,
-    family: Family,
-    [mu, sigma, mu_b, sigma_b]: [&Tensor; 4],
-    noise: &mut Noise,
-) -> Result<Tensor> {
-    let batch = h.dim(0)?;
-    let mut out = Vec::with_capacity(batch.div_ceil(CONV_CHUNK));
-    for start in (0..batch).step_by(CONV_CHUNK) {
-        let len = CONV_CHUNK.min(batch - start);
-        let w = draws(family, len, mu, sigma, noise)?;
-        let b = draws(family, len, mu_b, sigma_b, noise)?;
-        out.push(pacbayes_nn::conv2d(&h.narrow(0, start, len)?, &w, &b)?);
-    }
-    Ok(Tensor::cat(&out, 0)?)
+fn conv_per_example(h: &Tensor, family: Family, params: [&Tensor; 4], noise: &mut Noise) -> Result<Tensor> {
+    per_example(h, CONV_CHUNK, family, params, noise, |x, w, b| Ok(pacbayes_nn::conv2d(x, w, b)?))
 }
 
 /// Each example (a row of `h`) times its own weight matrix, plus its own bias, both drawn from Q:
 /// weights in (inputs, outputs) layout, so that the product is a batched (1 × inputs)·(inputs ×
 /// outputs) one.
-fn linear_per_example(
+fn linear_per_example(h: &Tensor, family: Family, params: [&Tensor; 4], noise: &mut Noise) -> Result<Tensor> {
+    per_example(h, LINEAR_CHUNK, family, params, noise, |x, w, b| {
+        Ok(x.unsqueeze(1)?.contiguous()?.matmul(w)?.squeeze(1)?.add(b)?)
+    })
+}
+
+/// The examples of `h` in chunks of `chunk`: for each chunk, one weight and one bias draw per
+/// example (in that order, from `noise`), then `layer(examples, weights, biases)`.
+fn per_example(
     h: &Tensor,
+    chunk: usize,
     family: Family,
-    [mu_t, scale_t, mu_b, scale_b]: [&Tensor; 4],
+    [mu, scale, mu_b, scale_b]: [&Tensor; 4],
     noise: &mut Noise,
+    layer: impl Fn(&Tensor, &Tensor, &Tensor) -> Result<Tensor>,
 ) -> Result<Tensor> {
     let batch = h.dim(0)?;
-    let mut out = Vec::with_capacity(batch.div_ceil(LINEAR_CHUNK));
-    for start in (0..batch).step_by(LINEAR_CHUNK) {
-        let len = LINEAR_CHUNK.min(batch - start);
-        let w = draws(family, len, mu_t, scale_t, noise)?;
+    let mut out = Vec::with_capacity(batch.div_ceil(chunk));
+    for start in (0..batch).step_by(chunk) {
+        let len = chunk.min(batch - start);
+        let w = draws(family, len, mu, scale, noise)?;
         let b = draws(family, len, mu_b, scale_b, noise)?;
-        let rows = h.narrow(0, start, len)?.unsqueeze(1)?.contiguous()?;
-        out.push(rows.matmul(&w)?.squeeze(1)?.add(&b)?);
+        out.push(layer(&h.narrow(0, start, len)?, &w, &b)?);
     }
     Ok(Tensor::cat(&out, 0)?)
 }
