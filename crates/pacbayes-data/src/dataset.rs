@@ -148,6 +148,12 @@ impl Dataset {
         Dataset { features, labels, ..self.clone_meta() }
     }
 
+    /// The same examples under another name.
+    pub(crate) fn renamed(mut self, name: String) -> Dataset {
+        self.name = name;
+        self
+    }
+
     /// Relabels every example with `map(label)`, for `n_classes` new classes named `names`.
     pub fn relabel(self, name: &str, names: Vec<String>, map: impl Fn(u32) -> u32) -> Result<Dataset> {
         let n_classes = names.len() as u32;

@@ -41,6 +41,7 @@ mod sets;
 mod source;
 mod split;
 mod standardize;
+mod subsample;
 mod synthetic;
 mod tabular;
 
@@ -65,5 +66,6 @@ pub use sets::{Batch, BoundSet, PriorSet, TrainSet, ValidationSet};
 pub use source::DatasetSpec;
 pub use split::{SPLIT_ALGORITHM, Split, SplitConfig};
 pub use standardize::Standardizer;
+pub use subsample::{SUBSET_SEED, subsample};
 pub use synthetic::{LinearTeacher, linear_empirical_risk};
 pub use tabular::{TabularOptions, load_csv, load_parquet};

@@ -1,6 +1,7 @@
 //! Naming a dataset on the command line or in a configuration: `mnist`, `binary-mnist`,
 //! `fashion-mnist`, `cifar10:DIR` (or `cifar10` with `$PACBAYES_CIFAR10_DIR`), `idx:DIR`,
-//! `csv:FILE`, `parquet:FILE`.
+//! `csv:FILE`, `parquet:FILE`; any of them followed by `[N]` for a fixed stratified subset of `N`
+//! training examples ([`subsample`]).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -11,6 +12,7 @@ use crate::dataset::TrainTest;
 use crate::error::{Error, Result};
 use crate::fashion_mnist::fashion_mnist;
 use crate::mnist::{binary_mnist, load_idx_dir, mnist};
+use crate::subsample::subsample;
 use crate::tabular::{TabularOptions, load_csv, load_parquet};
 
 /// Where a dataset comes from.
@@ -30,13 +32,24 @@ pub enum DatasetSpec {
     Csv(PathBuf),
     /// A Parquet file.
     Parquet(PathBuf),
+    /// `examples` training examples of another dataset (its test set whole), written `SPEC[N]`.
+    Subset {
+        /// The dataset subsampled.
+        of: Box<DatasetSpec>,
+        /// How many training examples are kept.
+        examples: usize,
+    },
 }
 
 impl DatasetSpec {
     /// Whether the images are normalized per channel with statistics fitted on the prior side of
     /// the split ([`Split::normalize_channels`](crate::Split::normalize_channels)): CIFAR-10.
     pub fn normalizes_channels(&self) -> bool {
-        matches!(self, DatasetSpec::Cifar10(_))
+        match self {
+            DatasetSpec::Cifar10(_) => true,
+            DatasetSpec::Subset { of, .. } => of.normalizes_channels(),
+            _ => false,
+        }
     }
 
     /// Loads the training and test sets (`tabular` is used by CSV and Parquet only).
@@ -58,6 +71,10 @@ impl DatasetSpec {
             DatasetSpec::Idx(dir) => load_idx_dir(dir, None),
             DatasetSpec::Csv(file) => load_csv(file, tabular),
             DatasetSpec::Parquet(file) => load_parquet(file, tabular),
+            DatasetSpec::Subset { of, examples } => {
+                let whole = of.load(tabular)?;
+                Ok(TrainTest { train: subsample(&whole.train, *examples)?, test: whole.test })
+            }
         }
     }
 }
@@ -73,6 +90,13 @@ impl FromStr for DatasetSpec {
                 Ok(PathBuf::from(p))
             }
         };
+        if let Some((of, examples)) = s.strip_suffix(']').and_then(|inner| inner.rsplit_once('[')) {
+            let examples = examples.parse().map_err(|_| Error::InvalidArgument {
+                name: "dataset",
+                reason: format!("{s:?}: expected a number of training examples between the brackets"),
+            })?;
+            return Ok(DatasetSpec::Subset { of: Box::new(of.parse()?), examples });
+        }
         match s.split_once(':') {
             None if s == "mnist" => Ok(DatasetSpec::Mnist),
             None if s == "binary-mnist" => Ok(DatasetSpec::BinaryMnist),
@@ -85,7 +109,7 @@ impl FromStr for DatasetSpec {
             _ => Err(Error::InvalidArgument {
                 name: "dataset",
                 reason: format!(
-                    "{s:?}: expected mnist, binary-mnist, fashion-mnist, cifar10:DIR, idx:DIR, csv:FILE or parquet:FILE"
+                    "{s:?}: expected mnist, binary-mnist, fashion-mnist, cifar10:DIR, idx:DIR, csv:FILE or parquet:FILE, optionally followed by [N]"
                 ),
             }),
         }
@@ -103,6 +127,34 @@ impl fmt::Display for DatasetSpec {
             DatasetSpec::Idx(p) => write!(f, "idx:{}", p.display()),
             DatasetSpec::Csv(p) => write!(f, "csv:{}", p.display()),
             DatasetSpec::Parquet(p) => write!(f, "parquet:{}", p.display()),
+            DatasetSpec::Subset { of, examples } => write!(f, "{of}[{examples}]"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_subset_is_written_with_its_size_in_brackets() {
+        for text in ["mnist[3000]", "fashion-mnist[10]", "csv:data/blobs.csv[50]", "cifar10:/x[7]"] {
+            let spec: DatasetSpec = text.parse().unwrap();
+            assert!(matches!(spec, DatasetSpec::Subset { .. }), "{text}");
+            assert_eq!(spec.to_string(), text);
+        }
+        assert!("cifar10:/x[7]".parse::<DatasetSpec>().unwrap().normalizes_channels());
+        for bad in ["mnist[]", "mnist[x]", "mnist[-1]", "nope[10]"] {
+            assert!(bad.parse::<DatasetSpec>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_subset_of_mnist_keeps_the_test_set_whole() {
+        let data = "mnist[1000]".parse::<DatasetSpec>().unwrap().load(&TabularOptions::default()).unwrap();
+        assert_eq!((data.train.len(), data.test.len()), (1000, 10_000));
+        assert_eq!(data.train.name(), "mnist[1000]");
+        let err = "mnist[60001]".parse::<DatasetSpec>().unwrap().load(&TabularOptions::default());
+        assert!(err.unwrap_err().to_string().contains("between 1 and 60000"));
     }
 }
