@@ -12,6 +12,16 @@ use serde::{Deserialize, Serialize};
 use crate::prior::same_architecture;
 use crate::{Error, FitRecord, Prior, Result};
 
+/// How a shaped prior scale was fitted on S_prior (written as the record of its family).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ScaleFit {
+    /// The Fisher-shaped scale.
+    Fisher(crate::FisherRecord),
+    /// The per-layer scales.
+    PerLayer(crate::PerLayerRecord),
+}
+
 /// File name of the tensors.
 pub const WEIGHTS_FILE: &str = "prior.safetensors";
 /// File name of the description.
@@ -47,7 +57,7 @@ pub struct PriorRecord {
     pub fit: Option<FitRecord>,
     /// How a learnt scale was fitted, on S_prior only (none for a scale σ₀ alone).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scale_fit: Option<crate::FisherRecord>,
+    pub scale_fit: Option<ScaleFit>,
     /// The family of the prior's distributions (absent: Gaussian).
     #[serde(default, skip_serializing_if = "pacbayes_nn::Family::is_gaussian")]
     pub distribution: pacbayes_nn::Family,

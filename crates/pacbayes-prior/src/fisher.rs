@@ -31,6 +31,9 @@ pub enum ScaleFamily {
     /// σᵢ² ∝ 1/(F_ii + λ) from the diagonal Fisher of S_prior, with one global scale chosen on the
     /// validation slice of S_prior ([`FisherScaled`]).
     Fisher,
+    /// σ_l = m_l σ₀ for each layer, every m_l chosen on the validation slice of S_prior
+    /// ([`PerLayerScaled`](crate::PerLayerScaled)).
+    PerLayer,
 }
 
 impl std::str::FromStr for ScaleFamily {
@@ -40,8 +43,19 @@ impl std::str::FromStr for ScaleFamily {
         match s.trim() {
             "scalar" => Ok(Self::Scalar),
             "fisher" => Ok(Self::Fisher),
-            _ => Err("expected scalar or fisher".to_owned()),
+            "per-layer" => Ok(Self::PerLayer),
+            _ => Err("expected scalar, fisher or per-layer".to_owned()),
         }
+    }
+}
+
+impl std::fmt::Display for ScaleFamily {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Scalar => "scalar",
+            Self::Fisher => "fisher",
+            Self::PerLayer => "per-layer",
+        })
     }
 }
 
@@ -132,7 +146,7 @@ pub fn diagonal_fisher(
 }
 
 /// Mean 0-1 error on `validation` of `draws` networks drawn from `weights`.
-fn stochastic_error(
+pub(crate) fn stochastic_error(
     weights: &GaussianWeights,
     validation: ValidationSet<'_>,
     draws: usize,

@@ -8,8 +8,8 @@ use clap::Args;
 use pacbayes_data::{DatasetSpec, Split, SplitConfig, TabularOptions};
 use pacbayes_nn::{Architecture, Family, Network};
 use pacbayes_prior::{
-    DataFree, FisherScaled, FisherSettings, FromFile, Learnt, LearntSettings, LrSchedule, Prior, PriorRecord,
-    SavedPrior, ScaleChoice, ScaleFamily, error_rate,
+    DataFree, FisherScaled, FisherSettings, FromFile, Learnt, LearntSettings, LrSchedule, PerLayerScaled,
+    PerLayerSettings, Prior, PriorRecord, SavedPrior, ScaleChoice, ScaleFamily, ScaleFit, error_rate,
 };
 use serde::{Deserialize, Serialize};
 
@@ -48,9 +48,10 @@ pub(crate) struct PriorConfig {
     pub(crate) scale_grid: Vec<f64>,
     /// ERM settings of a learnt prior.
     pub(crate) training: Training,
-    /// How the scale of a learnt prior is set: `scalar` (σ₀ everywhere, default) or `fisher`
+    /// How the scale of a learnt prior is set: `scalar` (σ₀ everywhere, default), `fisher`
     /// (shaped by the diagonal Fisher of S_prior, global scale chosen on S_prior's validation
-    /// slice; nothing is paid for it).
+    /// slice) or `per-layer` (one multiple of σ₀ per layer, each chosen on that slice); nothing is
+    /// paid for a shaped scale.
     pub(crate) scale: ScaleFamily,
     /// The family of the prior's (and so the posterior's) distributions: `gaussian` (default) or
     /// `laplace` (location μ, scale b = the prior's scale; the posterior trains in mode `sample`).
@@ -183,7 +184,7 @@ pub(crate) struct PriorArgs {
     /// Epochs without improvement before stopping (0: never).
     #[arg(long)]
     patience: Option<usize>,
-    /// The scale of a learnt prior: scalar (σ₀ everywhere) or fisher (shaped on S_prior).
+    /// The scale of a learnt prior: scalar (σ₀ everywhere), fisher or per-layer (shaped on S_prior).
     #[arg(long)]
     scale: Option<ScaleFamily>,
     /// The family of the prior's distributions: gaussian (default) or laplace.
@@ -279,8 +280,8 @@ fn learnt_settings(config: &PriorConfig, default_shift: usize, default_flip: boo
 fn check_scale_family(config: &PriorConfig) -> Result<()> {
     if config.scale != ScaleFamily::Scalar && config.kind != "learnt" {
         return Err(UsageError(format!(
-            "scale = fisher needs kind = learnt (it is fitted on S_prior), not kind = {:?}",
-            config.kind
+            "scale = {} needs kind = learnt (it is fitted on S_prior), not kind = {:?}",
+            config.scale, config.kind
         ))
         .into());
     }
@@ -379,7 +380,14 @@ pub(crate) fn fit_and_save(config: &PriorConfig, out: &Path, device: &Device) ->
                     FisherScaled::fit(&prior, &settings, split.prior(), split.validation(), &device)?;
                 let mut record = PriorRecord::describe("learnt", &shaped, architecture);
                 record.fit = Some(prior.record().clone());
-                record.scale_fit = Some(shaped.record().clone());
+                record.scale_fit = Some(ScaleFit::Fisher(shaped.record().clone()));
+                (shaped.weights(architecture, &device)?, record)
+            } else if config.scale == ScaleFamily::PerLayer {
+                let settings = PerLayerSettings { seed: config.seed, ..PerLayerSettings::default() };
+                let shaped = PerLayerScaled::fit(&prior, &settings, split.validation(), &device)?;
+                let mut record = PriorRecord::describe("learnt", &shaped, architecture);
+                record.fit = Some(prior.record().clone());
+                record.scale_fit = Some(ScaleFit::PerLayer(shaped.record().clone()));
                 (shaped.weights(architecture, &device)?, record)
             } else {
                 let mut record = PriorRecord::describe("learnt", &prior, architecture);
