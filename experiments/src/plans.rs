@@ -4,7 +4,7 @@
 //! experiments' designs); their names and settings are those of the committed tables in
 //! `experiments/results/`.
 
-use pacbayes_pipeline::RunConfig;
+use pacbayes_pipeline::{PriorKind, RunConfig};
 
 use crate::Planned;
 
@@ -21,10 +21,10 @@ pub const BINARY_MNIST_CONFIGURATIONS: u64 = 8;
 pub const DATA_SCARCE_SIZES: [usize; 4] = [1_000, 3_000, 10_000, 60_000];
 
 /// The prior of a run: dataset, architecture, kind and α.
-fn prior(c: &mut RunConfig, dataset: &str, architecture: &str, kind: &str, alpha: f64) {
+fn prior(c: &mut RunConfig, dataset: &str, architecture: &str, kind: PriorKind, alpha: f64) {
     c.prior.dataset = dataset.into();
     c.prior.architecture = architecture.into();
-    c.prior.kind = kind.into();
+    c.prior.kind = kind;
     c.prior.prior_fraction = alpha;
 }
 
@@ -48,7 +48,7 @@ fn cnn_posterior(c: &mut RunConfig) {
 /// A learnt prior takes the defaults: σ₀ = 0.005 from the published grid (ln 7 paid), ERM on images
 /// shifted by up to 2 pixels. A data-free prior takes σ₀ = 0.03 from the same grid.
 fn published_scale(c: &mut RunConfig) {
-    if c.prior.kind != "learnt" {
+    if c.prior.kind != PriorKind::Learnt {
         c.prior.sigma0 = 0.03;
     }
 }
@@ -60,7 +60,7 @@ pub fn binary_mnist() -> Vec<Planned> {
         .iter()
         .map(|&sigma0| {
             Planned::new(format!("binary-mnist-fcn600-sigma{sigma0}"), move |c: &mut RunConfig| {
-                prior(c, "binary-mnist", "fcn-binary", "data-free", 0.0);
+                prior(c, "binary-mnist", "fcn-binary", PriorKind::DataFree, 0.0);
                 c.prior.sigma0 = sigma0;
                 c.prior.scale_grid = BINARY_MNIST_SCALES.to_vec();
                 c.posterior.objective = "f-kl".into();
@@ -86,7 +86,7 @@ pub fn cifar10_table(dataset: &str) -> Vec<Planned> {
             plan.push(Planned::new(
                 format!("cifar10-{architecture}-learnt-{objective}"),
                 move |c: &mut RunConfig| {
-                    prior(c, &dataset, architecture, "learnt", 0.5);
+                    prior(c, &dataset, architecture, PriorKind::Learnt, 0.5);
                     c.posterior.objective = objective.into();
                     cnn_posterior(c);
                 },
@@ -107,7 +107,7 @@ pub fn data_scarce() -> Vec<Planned> {
         for objective in ["f-quad", "f-kl"] {
             let dataset = dataset.clone();
             plan.push(Planned::new(format!("mnist{n}-fcn-learnt-{objective}"), move |c: &mut RunConfig| {
-                prior(c, &dataset, "fcn", "learnt", 0.5);
+                prior(c, &dataset, "fcn", PriorKind::Learnt, 0.5);
                 c.prior.training.epochs = prior_epochs;
                 c.posterior.objective = objective.into();
                 c.posterior.epochs = posterior_epochs;
@@ -126,7 +126,7 @@ pub fn fashion_mnist() -> Vec<Planned> {
             plan.push(Planned::new(
                 format!("fashion-mnist-{architecture}-learnt-{objective}"),
                 move |c: &mut RunConfig| {
-                    prior(c, "fashion-mnist", architecture, "learnt", 0.5);
+                    prior(c, "fashion-mnist", architecture, PriorKind::Learnt, 0.5);
                     c.posterior.objective = objective.into();
                     if architecture == "cnn" {
                         cnn_prior(c);
@@ -147,7 +147,7 @@ pub fn mnist_table() -> Vec<Planned> {
     let mut plan = Vec::new();
     for architecture in ["fcn", "cnn"] {
         // A data-free prior leaves all of S to the bound (α = 0), as in the published table.
-        for (kind, alpha) in [("learnt", 0.5), ("data-free", 0.0)] {
+        for (kind, alpha) in [(PriorKind::Learnt, 0.5), (PriorKind::DataFree, 0.0)] {
             for objective in ["f-quad", "f-lambda", "f-classic"] {
                 plan.push(Planned::new(
                     format!("mnist-{architecture}-{kind}-{objective}"),
@@ -164,7 +164,7 @@ pub fn mnist_table() -> Vec<Planned> {
             }
         }
     }
-    for (kind, alpha) in [("learnt", 0.5), ("data-free", 0.0)] {
+    for (kind, alpha) in [(PriorKind::Learnt, 0.5), (PriorKind::DataFree, 0.0)] {
         for objective in ["f-quad", "f-lambda", "f-classic"] {
             plan.push(Planned::new(
                 format!("mnist-fcn-laplace-{kind}-{objective}"),
@@ -189,7 +189,7 @@ pub fn prior_fraction_sweep() -> Vec<Planned> {
     (0..10)
         .map(|tenths| {
             let alpha = f64::from(tenths) / 10.0;
-            let kind = if tenths == 0 { "data-free" } else { "learnt" };
+            let kind = if tenths == 0 { PriorKind::DataFree } else { PriorKind::Learnt };
             Planned::new(format!("mnist-fcn-alpha{alpha:.1}"), move |c: &mut RunConfig| {
                 prior(c, "mnist", "fcn", kind, alpha);
                 published_scale(c);

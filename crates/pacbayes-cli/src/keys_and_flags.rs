@@ -114,3 +114,18 @@ fn the_added_flags_set_their_keys() {
     let zero = Cli::try_parse_from(["pacbayes", "certify", "--run", "x", "--ensemble-size", "0"]);
     assert!(zero.is_err());
 }
+
+#[test]
+fn enumerated_flags_take_the_names_of_their_keys() {
+    // `--kind` of `pacbayes prior` and the key `kind` are one type: a name one accepts, the other does.
+    let Command::Prior(args) = parse(&["prior", "--out", "x", "--kind", "data-free"]) else { unreachable!() };
+    assert_eq!(args.resolve().unwrap().kind, pacbayes_pipeline::PriorKind::DataFree);
+    let key: PriorConfig = pacbayes_pipeline::parse("kind = \"data-free\"\n").unwrap();
+    assert_eq!(key.kind, pacbayes_pipeline::PriorKind::DataFree);
+    assert!(Cli::try_parse_from(["pacbayes", "prior", "--out", "x", "--kind", "data_free"]).is_err());
+    assert!(pacbayes_pipeline::parse::<PriorConfig>("kind = \"data_free\"\n").is_err());
+    let Command::Certify(args) = parse(&["certify", "--run", "x", "--kind", "gibbs"]) else { unreachable!() };
+    assert_eq!(args.kind, pacbayes_pipeline::CertificateKind::Gibbs);
+    let Command::Certify(args) = parse(&["certify", "--run", "x"]) else { unreachable!() };
+    assert_eq!(args.kind, pacbayes_pipeline::CertificateKind::Both);
+}

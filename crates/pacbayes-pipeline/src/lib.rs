@@ -39,7 +39,7 @@ pub use control::{Control, Observer, Silent, Stage};
 pub use error::{Error, Result, chain, is_environment};
 pub use posterior::{PosteriorOutcome, check_mode_for, train_posterior};
 pub use prior::{PriorOutcome, fit_prior};
-pub use prior_config::{PUBLISHED_SCALE_GRID, PriorConfig, Training};
+pub use prior_config::{PUBLISHED_SCALE_GRID, PriorConfig, PriorKind, Training};
 pub use report::{TableOptions, report, report_with_columns};
 pub use run::{RunOutcome, made_with, run_config};
 pub use run_config::{CertifyConfig, PosteriorConfig, Preset, RunConfig, parse, read_or_default};

@@ -10,7 +10,7 @@ use pacbayes_prior::{
 
 use crate::control::{Control, Stage};
 use crate::error::{Context as _, Error, Result};
-use crate::prior_config::{PriorConfig, invalid_kind};
+use crate::prior_config::{PriorConfig, PriorKind};
 use crate::run_dir::{RunDir, TIMINGS_FILE, stage_timing, timings_text};
 
 /// What [`fit_prior`] saved.
@@ -45,8 +45,9 @@ pub fn fit_prior(
         data.train.n_classes() as usize,
     )?;
     let scale = config.scale_choice()?;
-    let split_config = SplitConfig::new(config.prior_fraction, config.seed)?
-        .with_validation_fraction(if config.kind == "learnt" { config.validation_fraction } else { 0.0 })?;
+    let split_config = SplitConfig::new(config.prior_fraction, config.seed)?.with_validation_fraction(
+        if config.kind == PriorKind::Learnt { config.validation_fraction } else { 0.0 },
+    )?;
     let mut split = Split::new(data.train, split_config)?;
     let mut test = data.test;
     if spec.normalizes_channels() {
@@ -54,8 +55,8 @@ pub fn fit_prior(
     }
     let colour = matches!(split.prior().shape(), [3, _, _]);
     config.check_scale_family()?;
-    let (weights, mut record) = match config.kind.as_str() {
-        "learnt" => {
+    let (weights, mut record) = match config.kind {
+        PriorKind::Learnt => {
             // Colour images: the random crops (padding 4) and flips of the CIFAR-10 reference training.
             let shift = match split.prior().shape().len() {
                 3 if colour => 4,
@@ -90,17 +91,16 @@ pub fn fit_prior(
                 (prior.weights(architecture, device)?, record)
             }
         }
-        "data-free" => {
+        PriorKind::DataFree => {
             let prior = DataFree::new(scale, config.seed);
             (prior.weights(architecture, device)?, PriorRecord::describe("data-free", &prior, architecture))
         }
-        "from-file" => {
+        PriorKind::FromFile => {
             let path =
                 config.from.clone().ok_or_else(|| Error::invalid("kind = from-file needs --from FILE"))?;
             let prior = FromFile::new(path, Some(scale));
             (prior.weights(architecture, device)?, PriorRecord::describe("from-file", &prior, architecture))
         }
-        other => return Err(invalid_kind(other)),
     };
     let weights = weights.with_family(config.distribution);
     record.distribution = config.distribution;

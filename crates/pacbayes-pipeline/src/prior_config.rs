@@ -24,7 +24,7 @@ pub struct PriorConfig {
     /// fcn, cnn, fcn-binary, cnn9, cnn13, cnn15 or linear.
     pub architecture: String,
     /// learnt, data-free or from-file.
-    pub kind: String,
+    pub kind: PriorKind,
     /// The checkpoint of a from-file prior.
     pub from: Option<PathBuf>,
     /// α: the fraction of the training set given to S_prior.
@@ -82,7 +82,7 @@ impl Default for PriorConfig {
             dataset: "mnist".into(),
             label_column: "label".into(),
             architecture: "fcn".into(),
-            kind: "learnt".into(),
+            kind: PriorKind::Learnt,
             from: None,
             prior_fraction: 0.5,
             validation_fraction: 0.1,
@@ -148,9 +148,9 @@ impl PriorConfig {
 
     /// A prior scale other than the scalar one is fitted on S_prior: it needs a learnt prior.
     pub(crate) fn check_scale_family(&self) -> Result<()> {
-        if self.scale != ScaleFamily::Scalar && self.kind != "learnt" {
+        if self.scale != ScaleFamily::Scalar && self.kind != PriorKind::Learnt {
             return Err(Error::invalid(format!(
-                "scale = {} needs kind = learnt (it is fitted on S_prior), not kind = {:?}",
+                "scale = {} needs kind = learnt (it is fitted on S_prior), not kind = \"{}\"",
                 self.scale, self.kind
             )));
         }
@@ -171,23 +171,86 @@ impl PriorConfig {
         SplitConfig::new(self.prior_fraction, self.seed)?
             .with_validation_fraction(self.validation_fraction)?;
         self.check_scale_family()?;
-        match self.kind.as_str() {
-            "learnt" => {
+        match self.kind {
+            PriorKind::Learnt => {
                 self.learnt_settings(0, false).check()?;
             }
-            "data-free" | "from-file" => {
+            PriorKind::DataFree | PriorKind::FromFile => {
                 self.scale_choice()?;
-                if self.kind == "from-file" && self.from.is_none() {
+                if self.kind == PriorKind::FromFile && self.from.is_none() {
                     return Err(Error::invalid("kind = from-file needs --from FILE"));
                 }
             }
-            other => return Err(invalid_kind(other)),
         }
         Ok(())
     }
 }
 
-/// The error of an unknown prior kind.
-pub(crate) fn invalid_kind(kind: &str) -> Error {
-    Error::invalid(format!("kind = {kind:?} is invalid: expected learnt, data-free or from-file"))
+/// How a prior is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum PriorKind {
+    /// Fitted by ERM on S_prior.
+    #[default]
+    Learnt,
+    /// Centred at a seeded random initialization, without data.
+    DataFree,
+    /// Read from a checkpoint file (`from`).
+    FromFile,
+}
+
+impl PriorKind {
+    /// The kind's name in configurations and flags: `learnt`, `data-free`, `from-file`.
+    pub fn name(self) -> &'static str {
+        match self {
+            PriorKind::Learnt => "learnt",
+            PriorKind::DataFree => "data-free",
+            PriorKind::FromFile => "from-file",
+        }
+    }
+}
+
+impl std::fmt::Display for PriorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::ValueEnum;
+
+    use super::*;
+
+    /// The names of a flag's values, and those of the configuration's key.
+    fn names<T: ValueEnum + Serialize>() -> Vec<(String, String)> {
+        T::value_variants()
+            .iter()
+            .map(|v| {
+                let flag = v.to_possible_value().expect("a named value").get_name().to_owned();
+                let key = serde_json::to_value(v).expect("serializes").as_str().expect("a string").to_owned();
+                (flag, key)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn flags_and_keys_name_the_same_values() {
+        for (flag, key) in names::<PriorKind>()
+            .into_iter()
+            .chain(names::<crate::Preset>())
+            .chain(names::<crate::CertificateKind>())
+        {
+            assert_eq!(flag, key);
+        }
+        let kinds: Vec<String> = PriorKind::value_variants().iter().map(ToString::to_string).collect();
+        assert_eq!(kinds, ["learnt", "data-free", "from-file"]);
+        let (line, message) = crate::parse::<PriorConfig>(
+            "seed = 1
+kind = \"learned\"\n",
+        )
+        .unwrap_err();
+        assert_eq!(line, 2);
+        assert!(message.contains("data-free"), "{message}");
+    }
 }

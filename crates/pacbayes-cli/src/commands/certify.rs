@@ -56,8 +56,8 @@ pub(crate) struct CertifyArgs {
     /// Q, saved as network.safetensors) or both. The Gibbs certificate is recorded in every
     /// certificate.json; with `disintegrated` it is still computed and recorded, and the summary
     /// leads with the drawn network.
-    #[arg(long, default_value = "both", value_parser = ["gibbs", "disintegrated", "both"])]
-    kind: String,
+    #[arg(long, value_enum, default_value_t = CertificateKind::Both)]
+    pub(crate) kind: CertificateKind,
     /// Where the tensors live: cpu (default), cuda, cuda:N, metal or metal:N (a GPU needs a build
     /// with the `cuda` or `metal` feature).
     #[arg(long)]
@@ -96,12 +96,7 @@ impl CertifyArgs {
 pub(crate) fn run(args: CertifyArgs) -> Result<()> {
     let config = args.resolve()?;
     let device = crate::device::resolve(args.device.as_deref())?;
-    let kind = match args.kind.as_str() {
-        "gibbs" => CertificateKind::Gibbs,
-        "disintegrated" => CertificateKind::Disintegrated,
-        _ => CertificateKind::Both,
-    };
-    let outcome = certify_run(&config, &RunDir::new(&args.run), kind, &device, &Terminal::control())?;
+    let outcome = certify_run(&config, &RunDir::new(&args.run), args.kind, &device, &Terminal::control())?;
     println!("{}", outcome.summary);
     Ok(())
 }

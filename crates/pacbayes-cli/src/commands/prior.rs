@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 use pacbayes_nn::Family;
-use pacbayes_pipeline::{PriorConfig, RunDir, fit_prior};
+use pacbayes_pipeline::{PriorConfig, PriorKind, RunDir, fit_prior};
 use pacbayes_prior::{LrSchedule, ScaleFamily};
 
 use crate::exit::UsageError;
@@ -29,8 +29,8 @@ pub(crate) struct PriorArgs {
     #[arg(long)]
     architecture: Option<String>,
     /// learnt, data-free or from-file.
-    #[arg(long)]
-    kind: Option<String>,
+    #[arg(long, value_enum)]
+    kind: Option<PriorKind>,
     /// The checkpoint of a from-file prior.
     #[arg(long)]
     from: Option<PathBuf>,
