@@ -3,6 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
+use pacbayes_pipeline::{Control, RunConfig, RunOutcome, TableOptions, report, run_config};
+
+/// Runs the configuration `text` (TOML) in a new folder under `runs`.
+fn run_from_toml(text: &str, runs: &Path) -> pacbayes_pipeline::Result<RunOutcome> {
+    run_config(&RunConfig::from_toml(text, "the test's configuration")?, runs, &[], &Control::silent())
+}
+
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("pacbayes-pipeline-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -47,7 +54,7 @@ fn a_run_leaves_a_complete_folder_whose_certificate_verifies() -> anyhow::Result
     let dir = scratch("complete");
     let dataset = write_csv(&dir.join("blobs.csv"));
     let runs = dir.join("runs");
-    let outcome = pacbayes_cli::run_from_toml(&config(&dataset, "blobs"), &runs)?;
+    let outcome = run_from_toml(&config(&dataset, "blobs"), &runs)?;
     assert_eq!(outcome.run_dir, runs.join("blobs"));
     // The files the table names are those of the run folder, not of its temporary sibling.
     let table_csv = runs.join("blobs").join("table.csv").display().to_string();
@@ -73,7 +80,7 @@ fn a_run_leaves_a_complete_folder_whose_certificate_verifies() -> anyhow::Result
     assert!(n_bound < split["n_train"].as_u64().expect("n_train"));
     assert!(std::fs::read_to_string(&outcome.certificate)?.contains(&format!("\"n\": {n_bound}")));
     // The table re-verifies the certificate; no temporary folder is left behind.
-    let table = pacbayes_cli::report_runs(std::slice::from_ref(&outcome.run_dir), &dir, &Default::default())?;
+    let table = report(std::slice::from_ref(&outcome.run_dir), &dir, &TableOptions::default())?;
     assert!(table.contains("blobs"), "{table}");
     let leftovers: Vec<_> = std::fs::read_dir(&runs)?.filter_map(Result::ok).map(|e| e.file_name()).collect();
     assert_eq!(leftovers.len(), 1, "{leftovers:?}");
@@ -87,13 +94,13 @@ fn an_existing_run_is_never_overwritten_and_a_failed_run_leaves_nothing() -> any
     let runs = dir.join("runs");
     std::fs::create_dir_all(runs.join("taken"))?;
     std::fs::write(runs.join("taken").join("keep.txt"), "mine")?;
-    let err = pacbayes_cli::run_from_toml(&config(&dataset, "taken"), &runs).unwrap_err();
+    let err = run_from_toml(&config(&dataset, "taken"), &runs).unwrap_err();
     assert!(format!("{err:#}").contains("exists already"), "{err:#}");
     assert_eq!(std::fs::read_to_string(runs.join("taken").join("keep.txt"))?, "mine");
 
-    // A posterior setting outside its domain fails after the prior stage: nothing is left.
+    // A posterior setting outside its domain fails before any stage: nothing is left.
     let bad = config(&dataset, "bad").replace("[posterior]\n", "[posterior]\ndelta = 1.5\n");
-    assert!(pacbayes_cli::run_from_toml(&bad, &runs).is_err());
+    assert!(run_from_toml(&bad, &runs).is_err());
     let names: Vec<String> = std::fs::read_dir(&runs)?
         .filter_map(Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())

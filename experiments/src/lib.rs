@@ -1,42 +1,29 @@
-//! Shared driver of the experiment binaries: run a grid of configurations through the `pacbayes run`
-//! pipeline, reuse a prior across runs that share it, and write the tightness table beside the wall
-//! time of every run and the machine it ran on.
+//! Shared driver of the experiment binaries: run a grid of typed configurations ([`RunConfig`])
+//! through the pipeline of `pacbayes run` ([`pacbayes_pipeline`]), reuse a prior across runs that
+//! share it, and write the tightness table beside the wall time of every run and the machine it ran
+//! on. The grids themselves are in [`plans`].
 //!
 //! Run folders go to `experiments/runs/` (not committed); tables to `experiments/results/NAME/`
 //! (committed). A run whose folder exists already is not run again, so an interrupted experiment
 //! resumes where it stopped.
 
+pub mod plans;
+mod progress;
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use clap::{Args, Parser, ValueEnum};
+use clap::{Args, Parser};
 use pacbayes_eval::{CertificateRecord, Provenance};
-
-/// The schedule of every run of an experiment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Schedule {
-    /// The `quick` preset: minutes per run.
-    Quick,
-    /// The published schedule (`paper` preset).
-    Paper,
-}
-
-impl Schedule {
-    fn name(self) -> &'static str {
-        match self {
-            Schedule::Quick => "quick",
-            Schedule::Paper => "paper",
-        }
-    }
-}
+use pacbayes_pipeline::{Preset, RunConfig, RunDir, TableOptions, made_with, report, run_config};
 
 /// Command-line options shared by the experiment binaries.
 #[derive(Debug, Args)]
 pub struct Options {
-    /// The schedule of every run.
+    /// The schedule of every run: quick (minutes per run) or paper (the published schedule).
     #[arg(long, value_enum, default_value = "quick")]
-    pub preset: Schedule,
+    pub preset: Preset,
     /// Where run folders are created.
     #[arg(long, default_value = "experiments/runs")]
     pub runs_dir: PathBuf,
@@ -52,7 +39,7 @@ pub struct Options {
     /// Which runs the table accepts (every run made by one code, unless --allow-mixed) and how it
     /// is shown.
     #[command(flatten)]
-    pub table: pacbayes_cli::TableOptions,
+    pub table: TableOptions,
 }
 
 #[derive(Parser)]
@@ -71,19 +58,43 @@ pub fn main(experiment: &str, plan: &[Planned]) -> Result<()> {
     run_grid(experiment, plan, &Cli::parse().options)
 }
 
-/// One run of a grid: its name and the TOML of its configuration (without `name` and `preset`).
-#[derive(Debug, Clone)]
+/// Sets the keys of a run's configuration that differ from its preset's.
+type Settings = Box<dyn Fn(&mut RunConfig)>;
+
+/// One run of a grid: its name and its settings, laid over the preset of the experiment's schedule.
 pub struct Planned {
     /// The run folder's name.
     pub name: String,
-    /// The configuration's tables.
-    pub config: String,
+    settings: Settings,
+}
+
+impl std::fmt::Debug for Planned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Planned").field("name", &self.name).finish_non_exhaustive()
+    }
 }
 
 impl Planned {
-    /// A run named `name` with configuration `config`.
-    pub fn new(name: impl Into<String>, config: impl Into<String>) -> Self {
-        Self { name: name.into(), config: config.into() }
+    /// A run named `name` whose configuration is its preset's with the changes `settings` makes.
+    ///
+    /// ```
+    /// use experiments::Planned;
+    /// use pacbayes_pipeline::{Preset, RunConfig};
+    ///
+    /// let run = Planned::new("mnist-fcn-f-kl", |c: &mut RunConfig| c.posterior.objective = "f-kl".into());
+    /// let config = run.config(Preset::Quick);
+    /// assert_eq!((config.name.as_str(), config.posterior.epochs), ("mnist-fcn-f-kl", 3));
+    /// ```
+    pub fn new(name: impl Into<String>, settings: impl Fn(&mut RunConfig) + 'static) -> Self {
+        Self { name: name.into(), settings: Box::new(settings) }
+    }
+
+    /// The run's whole configuration under `preset`.
+    pub fn config(&self, preset: Preset) -> RunConfig {
+        let mut config = RunConfig::from_preset(preset);
+        (self.settings)(&mut config);
+        config.name.clone_from(&self.name);
+        config
     }
 }
 
@@ -100,21 +111,17 @@ pub fn run_grid(experiment: &str, plan: &[Planned], options: &Options) -> Result
         |p: &&Planned| options.only.is_empty() || options.only.iter().any(|o| p.name.contains(o.as_str()));
     let selected: Vec<&Planned> = plan.iter().filter(wanted).collect();
     let mut timings = String::from("run,seconds,schedule,commit,dirty,pacbayes,rustc,cpu\n");
+    let control = if options.dry_run { pacbayes_pipeline::Control::silent() } else { progress::control()? };
     let mut dirs = Vec::new();
     for (i, planned) in selected.iter().enumerate() {
-        let text = format!(
-            "name = \"{}\"\npreset = \"{}\"\n{}",
-            planned.name,
-            options.preset.name(),
-            planned.config
-        );
+        let config = planned.config(options.preset);
         if options.dry_run {
-            println!("# {}/{}: {}\n{text}", i + 1, selected.len(), planned.name);
+            println!("# {}/{}: {}\n{}", i + 1, selected.len(), planned.name, config.to_toml()?);
             continue;
         }
         let dir = options.runs_dir.join(&planned.name);
-        if dir.join("certificate.json").exists() {
-            if !pacbayes_cli::made_with(&dir, &text)? {
+        if RunDir::new(&dir).is_certified() {
+            if !made_with(&dir, &config) {
                 anyhow::bail!(
                     "{} holds a run made with other settings than the planned ones; move it away or \
                      choose another --runs-dir",
@@ -124,14 +131,13 @@ pub fn run_grid(experiment: &str, plan: &[Planned], options: &Options) -> Result
             eprintln!("== {} ({}/{}): done already", planned.name, i + 1, selected.len());
         } else {
             eprintln!("== {} ({}/{})", planned.name, i + 1, selected.len());
-            let outcome =
-                pacbayes_cli::run_reusing_prior(&text, &options.runs_dir, &finished_runs(&options.runs_dir))
-                    .with_context(|| format!("run {}", planned.name))?;
+            let outcome = run_config(&config, &options.runs_dir, &finished_runs(&options.runs_dir), &control)
+                .with_context(|| format!("run {}", planned.name))?;
             eprintln!("{}", outcome.table);
         }
         // The times the run recorded, whether it ran now or earlier: prior (also when reused),
         // posterior and certificate.
-        let seconds = pacbayes_cli::run_seconds(&dir);
+        let seconds = RunDir::new(&dir).run_seconds();
         let made_by = CertificateRecord::read(&dir.join("certificate.json"))
             .map_or_else(|_| Provenance::unknown(), |r| r.provenance);
         let dirty = made_by.dirty.map_or_else(|| "unknown".to_owned(), |d| d.to_string());
@@ -153,7 +159,7 @@ pub fn run_grid(experiment: &str, plan: &[Planned], options: &Options) -> Result
         return Ok(());
     }
     std::fs::create_dir_all(&results).with_context(|| format!("creating {}", results.display()))?;
-    let table = pacbayes_cli::report_runs(&dirs, &results, &options.table)?;
+    let table = report(&dirs, &results, &options.table)?;
     pacbayes_nn::atomic::write(&results.join("runs.csv"), timings.as_bytes())?;
     pacbayes_nn::atomic::write(&results.join("machine.txt"), machine().as_bytes())?;
     println!("{table}");

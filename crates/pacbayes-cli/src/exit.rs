@@ -26,27 +26,11 @@ fn caused_by_input(err: &anyhow::Error) -> bool {
                 .downcast_ref::<pacbayes_posterior::Error>()
                 .is_some_and(pacbayes_posterior::Error::is_input)
             || cause.downcast_ref::<pacbayes_eval::Error>().is_some_and(pacbayes_eval::Error::is_input)
-            || cause.downcast_ref::<std::io::Error>().is_some_and(is_environment)
+            || cause
+                .downcast_ref::<pacbayes_pipeline::Error>()
+                .is_some_and(pacbayes_pipeline::Error::is_input)
+            || cause.downcast_ref::<std::io::Error>().is_some_and(pacbayes_pipeline::is_environment)
     })
-}
-
-/// A file-system error that the user's choice of files or folders caused: a read-only or full output
-/// folder, a path through a regular file, a missing file.
-fn is_environment(err: &std::io::Error) -> bool {
-    use std::io::ErrorKind;
-    matches!(
-        err.kind(),
-        ErrorKind::NotFound
-            | ErrorKind::PermissionDenied
-            | ErrorKind::AlreadyExists
-            | ErrorKind::ReadOnlyFilesystem
-            | ErrorKind::StorageFull
-            | ErrorKind::QuotaExceeded
-            | ErrorKind::FileTooLarge
-            | ErrorKind::NotADirectory
-            | ErrorKind::IsADirectory
-            | ErrorKind::DirectoryNotEmpty
-    )
 }
 
 /// Prints `error: …` on one line and returns 2 for input errors, 1 otherwise.

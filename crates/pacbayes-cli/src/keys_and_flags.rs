@@ -7,9 +7,9 @@ use clap::{CommandFactory, Parser};
 use serde::Serialize;
 
 use crate::cli::{Cli, Command};
-use crate::commands::certify::CertifyConfig;
-use crate::commands::posterior::PosteriorConfig;
-use crate::commands::prior::PriorConfig;
+use pacbayes_pipeline::CertifyConfig;
+use pacbayes_pipeline::PosteriorConfig;
+use pacbayes_pipeline::PriorConfig;
 
 /// The keys of a configuration, each with its table: the keys of the top-level table and of every
 /// nested table (`[training] epochs` has the flag `--epochs`). The configuration is walked as JSON,
@@ -108,9 +108,24 @@ fn the_added_flags_set_their_keys() {
 
     let line = ["certify", "--run", "x", "--batch-size", "7", "--ensemble-size", "3", "--renyi-alpha", "4"];
     let Command::Certify(args) = parse(&line) else { unreachable!() };
-    let c = args.resolve().unwrap().0;
+    let c = args.resolve().unwrap();
     assert_eq!((c.batch_size, c.ensemble_size), (7, 3));
     assert!((c.renyi_alpha - 4.0).abs() < 1e-15, "{}", c.renyi_alpha);
     let zero = Cli::try_parse_from(["pacbayes", "certify", "--run", "x", "--ensemble-size", "0"]);
     assert!(zero.is_err());
+}
+
+#[test]
+fn enumerated_flags_take_the_names_of_their_keys() {
+    // `--kind` of `pacbayes prior` and the key `kind` are one type: a name one accepts, the other does.
+    let Command::Prior(args) = parse(&["prior", "--out", "x", "--kind", "data-free"]) else { unreachable!() };
+    assert_eq!(args.resolve().unwrap().kind, pacbayes_pipeline::PriorKind::DataFree);
+    let key: PriorConfig = pacbayes_pipeline::parse("kind = \"data-free\"\n").unwrap();
+    assert_eq!(key.kind, pacbayes_pipeline::PriorKind::DataFree);
+    assert!(Cli::try_parse_from(["pacbayes", "prior", "--out", "x", "--kind", "data_free"]).is_err());
+    assert!(pacbayes_pipeline::parse::<PriorConfig>("kind = \"data_free\"\n").is_err());
+    let Command::Certify(args) = parse(&["certify", "--run", "x", "--kind", "gibbs"]) else { unreachable!() };
+    assert_eq!(args.kind, pacbayes_pipeline::CertificateKind::Gibbs);
+    let Command::Certify(args) = parse(&["certify", "--run", "x"]) else { unreachable!() };
+    assert_eq!(args.kind, pacbayes_pipeline::CertificateKind::Both);
 }

@@ -2,7 +2,7 @@
 //! configuration, read by the code that reads `--config`, and the values it shows without saying
 //! otherwise are the defaults.
 
-use crate::commands::run::RunConfig;
+use pacbayes_pipeline::RunConfig;
 
 /// The first ```toml block after the heading `## Configuration` of the workspace's README.md.
 fn readme_block() -> String {

@@ -14,7 +14,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use experiments::Planned;
 use pacbayes_data::{CIFAR10_TEST_FILE, CIFAR10_TRAIN_FILES, cifar10_dir_from_env};
 
 #[global_allocator]
@@ -43,16 +42,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     let dataset = format!("cifar10:{}", std::path::absolute(&dir).unwrap_or(dir).display());
-    let mut plan = Vec::new();
-    for architecture in ["cnn9", "cnn13", "cnn15"] {
-        for objective in ["f-quad", "f-lambda", "f-classic"] {
-            let config = format!(
-                "[prior]\ndataset = \"{dataset}\"\narchitecture = \"{architecture}\"\nkind = \"learnt\"\n\
-                 prior_fraction = 0.5\n[posterior]\nobjective = \"{objective}\"\n{POSTERIOR}"
-            );
-            plan.push(Planned::new(format!("cifar10-{architecture}-learnt-{objective}"), config));
-        }
-    }
+    let plan = experiments::plans::cifar10_table(&dataset);
     match experiments::main("cifar10_table", &plan) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -61,7 +51,3 @@ fn main() -> ExitCode {
         }
     }
 }
-
-/// As for the MNIST CNN: one posterior epoch with a weight draw per step, 2 repetitions of the
-/// fast certificate protocol and a 10-network ensemble.
-const POSTERIOR: &str = "epochs = 1\nmode = \"sample\"\n[certificate]\nrepetitions = 2\nensemble_size = 10\n";

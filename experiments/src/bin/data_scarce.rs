@@ -10,27 +10,9 @@
 //!
 //! `cargo run --release -p experiments --bin data_scarce -- [--only TEXT]`
 
-use experiments::Planned;
-
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Training-set sizes, smallest first.
-const SIZES: [usize; 4] = [1_000, 3_000, 10_000, 60_000];
-
 fn main() -> anyhow::Result<()> {
-    let mut plan = Vec::new();
-    for n in SIZES {
-        let dataset = if n == 60_000 { "mnist".to_owned() } else { format!("mnist[{n}]") };
-        let (prior_epochs, posterior_epochs) = (50 * 60_000 / n, 3 * 60_000 / n);
-        for objective in ["f-quad", "f-kl"] {
-            let config = format!(
-                "[prior]\ndataset = \"{dataset}\"\narchitecture = \"fcn\"\nkind = \"learnt\"\n\
-                 prior_fraction = 0.5\n[prior.training]\nepochs = {prior_epochs}\n\
-                 [posterior]\nobjective = \"{objective}\"\nepochs = {posterior_epochs}\n"
-            );
-            plan.push(Planned::new(format!("mnist{n}-fcn-learnt-{objective}"), config));
-        }
-    }
-    experiments::main("data_scarce", &plan)
+    experiments::main("data_scarce", &experiments::plans::data_scarce())
 }

@@ -6,7 +6,7 @@ use anyhow::Result;
 use clap::{Args, Subcommand};
 use pacbayes_data::{DatasetSpec, Split, SplitConfig, TabularOptions};
 
-use crate::commands::prior::PriorConfig;
+use pacbayes_pipeline::PriorConfig;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum DataCommand {

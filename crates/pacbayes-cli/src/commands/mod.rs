@@ -8,7 +8,6 @@ pub(crate) mod predict;
 pub(crate) mod prior;
 pub(crate) mod report;
 pub(crate) mod run;
-pub(crate) mod run_data;
 pub(crate) mod sweep;
 pub(crate) mod verify;
 

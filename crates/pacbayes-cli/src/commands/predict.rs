@@ -13,8 +13,8 @@ use clap::Args;
 use pacbayes_eval::{CertificateRecord, load_drawn, predicted};
 use pacbayes_nn::Architecture;
 
-use crate::commands::certify::{CERTIFICATE_FILE, NETWORK_FILE};
 use crate::exit::UsageError;
+use pacbayes_pipeline::{CERTIFICATE_FILE, NETWORK_FILE};
 
 #[derive(Debug, Args)]
 pub(crate) struct PredictArgs {

@@ -24,13 +24,11 @@ use std::time::Instant;
 
 use anyhow::Result;
 use clap::Args;
-use pacbayes_data::SplitManifest;
-use pacbayes_eval::{CertificateRecord, FileHashes, LossSums, estimate_fast};
+use pacbayes_eval::{CertificateRecord, LossSums, estimate_fast};
 use pacbayes_nn::{Network, Noise};
-use sha2::{Digest, Sha256};
 
-use crate::commands::certify::{CERTIFICATE_FILE, NETWORK_FILE};
 use crate::exit::UsageError;
+use pacbayes_pipeline::{CERTIFICATE_FILE, NETWORK_FILE};
 
 /// The false-rejection probability of the Gibbs re-estimate.
 const FALSE_REJECTION: f64 = 1e-6;
@@ -93,33 +91,6 @@ pub(crate) fn verify(file: &std::path::Path) -> Result<String> {
     ))
 }
 
-fn sha256_file(path: &Path) -> Result<String> {
-    if !path.is_file() {
-        return Err(UsageError(format!("{}: missing; expected the run's file", path.display())).into());
-    }
-    let bytes = std::fs::read(path)?;
-    Ok(hex(&Sha256::digest(&bytes)))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The hashes a certificate of `run_dir` records.
-pub(crate) fn file_hashes(run_dir: &Path, split: &SplitManifest, with_network: bool) -> Result<FileHashes> {
-    Ok(FileHashes {
-        prior_safetensors: sha256_file(&run_dir.join("prior.safetensors"))?,
-        posterior_safetensors: sha256_file(&run_dir.join("posterior.safetensors"))?,
-        network_safetensors: if with_network {
-            Some(sha256_file(&run_dir.join(NETWORK_FILE))?)
-        } else {
-            None
-        },
-        split_manifest: hex(&Sha256::digest(split.to_json().as_bytes())),
-        data: split.content_sha256.clone(),
-    })
-}
-
 fn rejected(field: &str, recorded: impl std::fmt::Display, found: impl std::fmt::Display) -> anyhow::Error {
     UsageError(format!("certificate rejected: {field}: recorded {recorded}, recomputed {found}")).into()
 }
@@ -159,7 +130,11 @@ pub(crate) fn verify_run(
             cert_file.display()
         ))
     })?;
-    let found = file_hashes(run_dir, &record.split, record.disintegrated.is_some())?;
+    let found = pacbayes_pipeline::file_hashes(
+        &pacbayes_pipeline::RunDir::new(run_dir),
+        &record.split,
+        record.disintegrated.is_some(),
+    )?;
     for (field, r, f) in [
         ("files.prior_safetensors", &recorded.prior_safetensors, &found.prior_safetensors),
         ("files.posterior_safetensors", &recorded.posterior_safetensors, &found.posterior_safetensors),
@@ -177,7 +152,7 @@ pub(crate) fn verify_run(
             format!("{:?}", found.network_safetensors),
         ));
     }
-    let run = crate::commands::run_data::load_run(run_dir, device)?;
+    let run = pacbayes_pipeline::RunDir::new(run_dir).load(device)?;
     if run.split.manifest() != record.split {
         return Err(UsageError(format!(
             "certificate rejected: split: differs from the manifest in {}",

@@ -21,8 +21,8 @@ use anyhow::Result;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::commands::run::RunConfig;
 use crate::exit::UsageError;
+use pacbayes_pipeline::RunConfig;
 
 /// The most runs a grid may expand to without `--max-runs`.
 pub(crate) const DEFAULT_MAX_RUNS: usize = 1000;
@@ -86,7 +86,8 @@ impl Grid {
     /// As [`Grid::read`], from the file's text; errors are one line (without the file name).
     pub(crate) fn parse(text: &str, max_runs: usize) -> std::result::Result<Self, String> {
         let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
-        let file: GridText = crate::config::parse(text).map_err(|(line, m)| format!("line {line}: {m}"))?;
+        let file: GridText =
+            pacbayes_pipeline::parse(text).map_err(|(line, m)| format!("line {line}: {m}"))?;
         let name = file.name.get_ref().clone();
         if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
             return Err(format!(
@@ -158,7 +159,7 @@ fn coordinates(mut index: usize, axes: &[Axis]) -> Vec<toml::Value> {
 fn resolve(table: &toml::Table) -> std::result::Result<RunConfig, String> {
     let text = toml::to_string(table).map_err(|e| e.to_string())?;
     let config = RunConfig::resolve(&text, None).map_err(|(_, message)| message)?;
-    config.check().map_err(|e| format!("{e:#}"))?;
+    config.check().map_err(|e| pacbayes_pipeline::chain(&e))?;
     Ok(config)
 }
 
@@ -212,7 +213,7 @@ mod tests {
         assert_eq!(last.name, "run-011");
         assert!((last.prior.sigma0 - 0.03).abs() < 1e-15);
         assert!((last.prior.prior_fraction - 0.7).abs() < 1e-15);
-        assert_eq!((last.prior.seed, last.posterior.seed, last.certificate.0.seed), (1, 1, 1));
+        assert_eq!((last.prior.seed, last.posterior.seed, last.certificate.seed), (1, 1, 1));
         let first = &grid.points[0].config;
         assert_eq!((first.prior.seed, first.posterior.epochs), (0, 3), "the quick preset is applied");
         let names: std::collections::BTreeSet<&str> =

@@ -12,8 +12,8 @@ use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use pacbayes_eval::CertificateRecord;
 
-use crate::commands::certify::CERTIFICATE_FILE;
 use crate::commands::sweep::manifest::{Manifest, PlannedRun, SweepDir};
+use pacbayes_pipeline::CERTIFICATE_FILE;
 
 /// A child process running one run.
 struct Running {

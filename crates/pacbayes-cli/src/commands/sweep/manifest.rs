@@ -16,10 +16,10 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::commands::certify::CERTIFICATE_FILE;
-use crate::commands::run::RunConfig;
 use crate::commands::sweep::grid::Grid;
 use crate::exit::UsageError;
+use pacbayes_pipeline::CERTIFICATE_FILE;
+use pacbayes_pipeline::RunConfig;
 
 /// The format tag of `sweep.json`.
 pub(crate) const FORMAT: &str = "pacbayes-sweep/1";
@@ -169,7 +169,7 @@ impl Manifest {
     /// # Errors
     /// A manifest whose configuration no longer parses (edited by hand, or another version).
     pub(crate) fn config(&self, run: &PlannedRun) -> Result<RunConfig> {
-        crate::config::parse(&run.config).map_err(|(line, message)| {
+        pacbayes_pipeline::parse(&run.config).map_err(|(line, message)| {
             UsageError(format!("sweep.json, run {}, configuration line {line}: {message}", run.index)).into()
         })
     }

@@ -8,11 +8,11 @@ use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use pacbayes_eval::CertificateRecord;
 
-use crate::commands::certify::CERTIFICATE_FILE;
-use crate::commands::report::{TableOptions, report_with_columns};
 use crate::commands::sweep::NameArgs;
 use crate::commands::sweep::manifest::{Manifest, PlannedRun, SweepDir};
 use crate::exit::UsageError;
+use pacbayes_pipeline::CERTIFICATE_FILE;
+use pacbayes_pipeline::{TableOptions, report_with_columns};
 
 /// The file of the selected certificate, in the sweep folder.
 pub(crate) const SELECTED_FILE: &str = "selected-certificate.json";

@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::commands::run::{RunOutcome, run_config};
 use crate::commands::sweep::manifest::{Manifest, SweepDir};
+use crate::progress::Terminal;
+use pacbayes_pipeline::{RunOutcome, run_config};
 
 /// What a task did.
 #[derive(Debug)]
@@ -34,7 +35,7 @@ pub(crate) fn run_task(dir: &SweepDir, index: usize) -> Result<TaskOutcome> {
     std::fs::create_dir_all(&runs).with_context(|| format!("creating {}", runs.display()))?;
     remove_attempts(&runs, &planned.name)?;
     let reusable = finished_runs(dir, &manifest);
-    Ok(TaskOutcome::Ran(run_config(&config, &runs, &reusable)?))
+    Ok(TaskOutcome::Ran(run_config(&config, &runs, &reusable, &Terminal::stoppable()?)?))
 }
 
 /// Removes the temporary folders (`.NAME.tmp-PID`) that unfinished attempts at `name` left, and
