@@ -5,6 +5,7 @@
 //! `experiments/results/`.
 
 use pacbayes_pipeline::{PriorKind, RunConfig};
+use pacbayes_prior::ScaleFamily;
 
 use crate::Planned;
 
@@ -111,6 +112,26 @@ pub fn data_scarce() -> Vec<Planned> {
                 c.prior.training.epochs = prior_epochs;
                 c.posterior.objective = objective.into();
                 c.posterior.epochs = posterior_epochs;
+            }));
+        }
+    }
+    plan
+}
+
+/// `prior_families`: the scale families of a learnt prior, each fitted on S_prior alone.
+pub const PRIOR_FAMILIES: [ScaleFamily; 3] =
+    [ScaleFamily::Scalar, ScaleFamily::Fisher, ScaleFamily::PerLayer];
+
+/// The MNIST FCN with a prior learnt on half of the training set whose scale is σ₀ everywhere,
+/// shaped by the diagonal Fisher of S_prior, or set per layer, × f-quad and f-kl.
+pub fn prior_families() -> Vec<Planned> {
+    let mut plan = Vec::new();
+    for scale in PRIOR_FAMILIES {
+        for objective in ["f-quad", "f-kl"] {
+            plan.push(Planned::new(format!("mnist-fcn-{scale}-{objective}"), move |c: &mut RunConfig| {
+                prior(c, "mnist", "fcn", PriorKind::Learnt, 0.5);
+                c.prior.scale = scale;
+                c.posterior.objective = objective.into();
             }));
         }
     }

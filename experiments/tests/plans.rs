@@ -67,6 +67,17 @@ fn legacy(experiment: &str) -> Vec<(String, String)> {
                 }
             }
         }
+        "prior_families" => {
+            for scale in ["scalar", "fisher", "per-layer"] {
+                for objective in ["f-quad", "f-kl"] {
+                    let config = format!(
+                        "[prior]\ndataset = \"mnist\"\narchitecture = \"fcn\"\nkind = \"learnt\"\n\
+                         prior_fraction = 0.5\nscale = \"{scale}\"\n[posterior]\nobjective = \"{objective}\"\n"
+                    );
+                    push(format!("mnist-fcn-{scale}-{objective}"), config);
+                }
+            }
+        }
         "mnist_table" => {
             for architecture in ["fcn", "cnn"] {
                 for (kind, alpha) in [("learnt", 0.5), ("data-free", 0.0)] {
@@ -119,12 +130,20 @@ fn typed(experiment: &str) -> Vec<Planned> {
         "fashion_mnist" => plans::fashion_mnist(),
         "mnist_table" => plans::mnist_table(),
         "prior_fraction_sweep" => plans::prior_fraction_sweep(),
+        "prior_families" => plans::prior_families(),
         other => panic!("no experiment {other}"),
     }
 }
 
-const EXPERIMENTS: [&str; 6] =
-    ["binary_mnist", "cifar10_table", "data_scarce", "fashion_mnist", "mnist_table", "prior_fraction_sweep"];
+const EXPERIMENTS: [&str; 7] = [
+    "binary_mnist",
+    "cifar10_table",
+    "data_scarce",
+    "fashion_mnist",
+    "mnist_table",
+    "prior_fraction_sweep",
+    "prior_families",
+];
 
 #[test]
 fn every_typed_plan_gives_the_configurations_of_its_former_toml() {
@@ -147,7 +166,7 @@ fn every_typed_plan_gives_the_configurations_of_its_former_toml() {
             }
         }
     }
-    assert_eq!(compared, 2 * (4 + 9 + 8 + 4 + 18 + 10));
+    assert_eq!(compared, 2 * (4 + 9 + 8 + 4 + 18 + 10 + 6));
 }
 
 #[test]

@@ -7,24 +7,9 @@
 //!
 //! `cargo run --release -p experiments --bin prior_families -- [--preset quick|paper] [--only TEXT]`
 
-use experiments::Planned;
-
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// The scale families of a learnt prior, as `[prior] scale` names them.
-const SCALES: [&str; 3] = ["scalar", "fisher", "per-layer"];
-
 fn main() -> anyhow::Result<()> {
-    let mut plan = Vec::new();
-    for scale in SCALES {
-        for objective in ["f-quad", "f-kl"] {
-            let config = format!(
-                "[prior]\ndataset = \"mnist\"\narchitecture = \"fcn\"\nkind = \"learnt\"\n\
-                 prior_fraction = 0.5\nscale = \"{scale}\"\n[posterior]\nobjective = \"{objective}\"\n"
-            );
-            plan.push(Planned::new(format!("mnist-fcn-{scale}-{objective}"), config));
-        }
-    }
-    experiments::main("prior_families", &plan)
+    experiments::main("prior_families", &experiments::plans::prior_families())
 }
