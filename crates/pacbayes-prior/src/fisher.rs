@@ -265,23 +265,12 @@ impl Prior for FisherScaled {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::LearntSettings;
     use pacbayes_data::{LinearTeacher, Split, SplitConfig};
 
     fn fitted(split: &Split) -> FisherScaled {
-        let arch: Architecture = "linear-3-2".parse().unwrap();
-        let settings = LearntSettings {
-            epochs: 3,
-            batch_size: 20,
-            learning_rate: 0.05,
-            dropout: 0.0,
-            ..Default::default()
-        }
-        .check()
-        .unwrap();
-        let dev = Device::Cpu;
-        let base = Learnt::fit(arch, &settings, split.prior(), split.validation(), &dev, &mut ()).unwrap();
-        FisherScaled::fit(&base, &FisherSettings::default(), split.prior(), split.validation(), &dev).unwrap()
+        let base = crate::test_support::tiny_learnt(split);
+        FisherScaled::fit(&base, &FisherSettings::default(), split.prior(), split.validation(), &Device::Cpu)
+            .unwrap()
     }
 
     fn values(w: &GaussianWeights) -> Vec<f32> {

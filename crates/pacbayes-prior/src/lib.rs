@@ -52,6 +52,8 @@ mod per_layer;
 mod prior;
 mod scale;
 mod settings;
+#[cfg(test)]
+mod test_support;
 
 pub use artifact::{PriorRecord, RECORD_FILE, SPLIT_FILE, SavedPrior, ScaleFit, WEIGHTS_FILE};
 pub use data_free::DataFree;

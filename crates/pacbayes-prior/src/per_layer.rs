@@ -166,7 +166,6 @@ impl Prior for PerLayerScaled {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::LearntSettings;
     use pacbayes_data::{LinearTeacher, Split, SplitConfig};
 
     fn split() -> Split {
@@ -176,17 +175,7 @@ mod tests {
     }
 
     fn base(split: &Split) -> Learnt {
-        let arch: Architecture = "linear-3-2".parse().unwrap();
-        let settings = LearntSettings {
-            epochs: 3,
-            batch_size: 20,
-            learning_rate: 0.05,
-            dropout: 0.0,
-            ..Default::default()
-        }
-        .check()
-        .unwrap();
-        Learnt::fit(arch, &settings, split.prior(), split.validation(), &Device::Cpu, &mut ()).unwrap()
+        crate::test_support::tiny_learnt(split)
     }
 
     fn sigmas(w: &GaussianWeights) -> Vec<Vec<f32>> {
