@@ -80,8 +80,9 @@ impl Planned {
     /// ```
     /// use experiments::Planned;
     /// use pacbayes_pipeline::{Preset, RunConfig};
+    /// use pacbayes_posterior::ObjectiveKind;
     ///
-    /// let run = Planned::new("mnist-fcn-f-kl", |c: &mut RunConfig| c.posterior.objective = "f-kl".into());
+    /// let run = Planned::new("mnist-fcn-f-kl", |c: &mut RunConfig| c.posterior.objective = ObjectiveKind::FKl);
     /// let config = run.config(Preset::Quick);
     /// assert_eq!((config.name.as_str(), config.posterior.epochs), ("mnist-fcn-f-kl", 3));
     /// ```

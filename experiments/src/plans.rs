@@ -5,6 +5,7 @@
 //! `experiments/results/`.
 
 use pacbayes_pipeline::{PriorKind, RunConfig};
+use pacbayes_posterior::{ObjectiveKind, TrainMode};
 use pacbayes_prior::ScaleFamily;
 
 use crate::Planned;
@@ -20,6 +21,13 @@ pub const BINARY_MNIST_CONFIGURATIONS: u64 = 8;
 
 /// `data_scarce`: training-set sizes, smallest first.
 pub const DATA_SCARCE_SIZES: [usize; 4] = [1_000, 3_000, 10_000, 60_000];
+
+/// The objectives of the published tables: f-quad, f-lambda and f-classic.
+const PUBLISHED_OBJECTIVES: [ObjectiveKind; 3] =
+    [ObjectiveKind::FQuad, ObjectiveKind::FLambda, ObjectiveKind::FClassic];
+
+/// f-quad and the kl bound f-kl.
+const QUAD_AND_KL: [ObjectiveKind; 2] = [ObjectiveKind::FQuad, ObjectiveKind::FKl];
 
 /// The prior of a run: dataset, architecture, kind and α.
 fn prior(c: &mut RunConfig, dataset: &str, architecture: &str, kind: PriorKind, alpha: f64) {
@@ -41,7 +49,7 @@ fn cnn_prior(c: &mut RunConfig) {
 /// repetitions of the fast protocol (about 60,000 draws) and a 10-network ensemble.
 fn cnn_posterior(c: &mut RunConfig) {
     c.posterior.epochs = 1;
-    c.posterior.mode = "sample".into();
+    c.posterior.mode = TrainMode::Sample;
     c.certificate.repetitions = Some(2);
     c.certificate.ensemble_size = 10;
 }
@@ -64,7 +72,7 @@ pub fn binary_mnist() -> Vec<Planned> {
                 prior(c, "binary-mnist", "fcn-binary", PriorKind::DataFree, 0.0);
                 c.prior.sigma0 = sigma0;
                 c.prior.scale_grid = BINARY_MNIST_SCALES.to_vec();
-                c.posterior.objective = "f-kl".into();
+                c.posterior.objective = ObjectiveKind::FKl;
                 c.posterior.epochs = 10;
                 c.posterior.learning_rate = 0.003;
                 c.posterior.p_min = 0.05;
@@ -82,13 +90,13 @@ pub fn binary_mnist() -> Vec<Planned> {
 pub fn cifar10_table(dataset: &str) -> Vec<Planned> {
     let mut plan = Vec::new();
     for architecture in ["cnn9", "cnn13", "cnn15"] {
-        for objective in ["f-quad", "f-lambda", "f-classic"] {
+        for objective in PUBLISHED_OBJECTIVES {
             let dataset = dataset.to_owned();
             plan.push(Planned::new(
                 format!("cifar10-{architecture}-learnt-{objective}"),
                 move |c: &mut RunConfig| {
                     prior(c, &dataset, architecture, PriorKind::Learnt, 0.5);
-                    c.posterior.objective = objective.into();
+                    c.posterior.objective = objective;
                     cnn_posterior(c);
                 },
             ));
@@ -105,12 +113,12 @@ pub fn data_scarce() -> Vec<Planned> {
     for n in DATA_SCARCE_SIZES {
         let dataset = if n == 60_000 { "mnist".to_owned() } else { format!("mnist[{n}]") };
         let (prior_epochs, posterior_epochs) = (50 * 60_000 / n, 3 * 60_000 / n);
-        for objective in ["f-quad", "f-kl"] {
+        for objective in QUAD_AND_KL {
             let dataset = dataset.clone();
             plan.push(Planned::new(format!("mnist{n}-fcn-learnt-{objective}"), move |c: &mut RunConfig| {
                 prior(c, &dataset, "fcn", PriorKind::Learnt, 0.5);
                 c.prior.training.epochs = prior_epochs;
-                c.posterior.objective = objective.into();
+                c.posterior.objective = objective;
                 c.posterior.epochs = posterior_epochs;
             }));
         }
@@ -127,11 +135,11 @@ pub const PRIOR_FAMILIES: [ScaleFamily; 3] =
 pub fn prior_families() -> Vec<Planned> {
     let mut plan = Vec::new();
     for scale in PRIOR_FAMILIES {
-        for objective in ["f-quad", "f-kl"] {
+        for objective in QUAD_AND_KL {
             plan.push(Planned::new(format!("mnist-fcn-{scale}-{objective}"), move |c: &mut RunConfig| {
                 prior(c, "mnist", "fcn", PriorKind::Learnt, 0.5);
                 c.prior.scale = scale;
-                c.posterior.objective = objective.into();
+                c.posterior.objective = objective;
             }));
         }
     }
@@ -143,12 +151,12 @@ pub fn prior_families() -> Vec<Planned> {
 pub fn fashion_mnist() -> Vec<Planned> {
     let mut plan = Vec::new();
     for architecture in ["fcn", "cnn"] {
-        for objective in ["f-quad", "f-kl"] {
+        for objective in QUAD_AND_KL {
             plan.push(Planned::new(
                 format!("fashion-mnist-{architecture}-learnt-{objective}"),
                 move |c: &mut RunConfig| {
                     prior(c, "fashion-mnist", architecture, PriorKind::Learnt, 0.5);
-                    c.posterior.objective = objective.into();
+                    c.posterior.objective = objective;
                     if architecture == "cnn" {
                         cnn_prior(c);
                         cnn_posterior(c);
@@ -169,13 +177,13 @@ pub fn mnist_table() -> Vec<Planned> {
     for architecture in ["fcn", "cnn"] {
         // A data-free prior leaves all of S to the bound (α = 0), as in the published table.
         for (kind, alpha) in [(PriorKind::Learnt, 0.5), (PriorKind::DataFree, 0.0)] {
-            for objective in ["f-quad", "f-lambda", "f-classic"] {
+            for objective in PUBLISHED_OBJECTIVES {
                 plan.push(Planned::new(
                     format!("mnist-{architecture}-{kind}-{objective}"),
                     move |c: &mut RunConfig| {
                         prior(c, "mnist", architecture, kind, alpha);
                         published_scale(c);
-                        c.posterior.objective = objective.into();
+                        c.posterior.objective = objective;
                         if architecture == "cnn" {
                             cnn_prior(c);
                             cnn_posterior(c);
@@ -186,16 +194,16 @@ pub fn mnist_table() -> Vec<Planned> {
         }
     }
     for (kind, alpha) in [(PriorKind::Learnt, 0.5), (PriorKind::DataFree, 0.0)] {
-        for objective in ["f-quad", "f-lambda", "f-classic"] {
+        for objective in PUBLISHED_OBJECTIVES {
             plan.push(Planned::new(
                 format!("mnist-fcn-laplace-{kind}-{objective}"),
                 move |c: &mut RunConfig| {
                     prior(c, "mnist", "fcn", kind, alpha);
                     c.prior.distribution = pacbayes_nn::Family::Laplace;
                     published_scale(c);
-                    c.posterior.objective = objective.into();
+                    c.posterior.objective = objective;
                     // Laplace weights have no local reparameterization.
-                    c.posterior.mode = "sample".into();
+                    c.posterior.mode = TrainMode::Sample;
                     c.certificate.repetitions = Some(2);
                 },
             ));
@@ -214,7 +222,7 @@ pub fn prior_fraction_sweep() -> Vec<Planned> {
             Planned::new(format!("mnist-fcn-alpha{alpha:.1}"), move |c: &mut RunConfig| {
                 prior(c, "mnist", "fcn", kind, alpha);
                 published_scale(c);
-                c.posterior.objective = "f-quad".into();
+                c.posterior.objective = ObjectiveKind::FQuad;
             })
         })
         .collect()

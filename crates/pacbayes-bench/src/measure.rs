@@ -6,7 +6,7 @@ use std::time::Instant;
 use candle_core::{DType, Device, Tensor};
 use pacbayes_data::{Batch, Dataset, Split, SplitConfig, TrainSet};
 use pacbayes_nn::{Architecture, Mode, Network, Noise};
-use pacbayes_posterior::{PosteriorSettings, TrainOptions};
+use pacbayes_posterior::{PosteriorSettings, TrainMode, TrainOptions};
 use pacbayes_prior::{Learnt, LearntSettings};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -111,21 +111,19 @@ pub fn posterior_epoch(
 
 /// Seconds per posterior epoch (60,000 examples) through [`pacbayes_posterior::train`] with one
 /// epoch and its defaults (f-quad, SGD with momentum 0.95, lr 0.001, batch 250, trained on all of
-/// S) in `mode` (`local` or `sample`), on the first `examples` examples of `train` (all of it when
-/// that is fewer); a one-epoch run on `warmup_steps` batches first.
+/// S) in `mode`, on the first `examples` examples of `train` (all of it when that is fewer); a
+/// one-epoch run on `warmup_steps` batches first.
 ///
 /// # Errors
-/// An unknown mode, data that does not fit the architecture, a diverging objective, or a candle
-/// failure.
+/// Data that does not fit the architecture, a diverging objective, or a candle failure.
 pub fn posterior_epoch_trained(
     architecture: Architecture,
-    mode: &str,
+    mode: TrainMode,
     train: &Dataset,
     examples: usize,
     warmup_steps: usize,
 ) -> Result<Figure> {
-    let settings =
-        PosteriorSettings { epochs: 1, mode: mode.into(), ..PosteriorSettings::default() }.check()?;
+    let settings = PosteriorSettings { epochs: 1, mode, ..PosteriorSettings::default() }.check()?;
     let device = Device::Cpu;
     let first = |n: usize| -> Result<Split> {
         let data = if n >= train.len() { train.clone() } else { train.subset(&(0..n).collect::<Vec<_>>()) };

@@ -6,7 +6,8 @@ use std::path::Path;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use pacbayes_data::{Batch, Split, SplitConfig, TrainTest};
-use pacbayes_nn::{Architecture, Mode};
+use pacbayes_nn::Architecture;
+use pacbayes_posterior::TrainMode;
 use serde::{Deserialize, Serialize};
 
 use crate::budget::{BOUND_EXAMPLES, Budget, EVAL_BATCH};
@@ -110,17 +111,17 @@ pub fn run(
     let split = Split::new(data.train.clone(), SplitConfig::new(0.5, 0)?)?;
     for (arch, name) in architectures {
         let examples = if name == "fcn" { budget.posterior_fcn } else { budget.posterior_cnn };
-        for (mode, mode_name) in [(Mode::Local, "local"), (Mode::Sample, "sample")] {
+        for mode in [TrainMode::Local, TrainMode::Sample] {
             let warmup = budget.warmup_steps;
             let f = match posterior {
                 PosteriorPath::Train => {
-                    measure::posterior_epoch_trained(arch, mode_name, &data.train, examples, warmup)?
+                    measure::posterior_epoch_trained(arch, mode, &data.train, examples, warmup)?
                 }
                 PosteriorPath::Inline => {
-                    measure::posterior_epoch(arch, mode, split.train(), examples, warmup)?
+                    measure::posterior_epoch(arch, mode.into(), split.train(), examples, warmup)?
                 }
             };
-            record(format!("posterior_epoch_{name}_{mode_name}"), f.seconds, value(&f));
+            record(format!("posterior_epoch_{name}_{mode}"), f.seconds, value(&f));
         }
     }
     let bound: Vec<Batch> = split.bound().batches(EVAL_BATCH).take(BOUND_EXAMPLES / EVAL_BATCH).collect();

@@ -128,4 +128,33 @@ fn enumerated_flags_take_the_names_of_their_keys() {
     assert_eq!(args.kind, pacbayes_pipeline::CertificateKind::Gibbs);
     let Command::Certify(args) = parse(&["certify", "--run", "x"]) else { unreachable!() };
     assert_eq!(args.kind, pacbayes_pipeline::CertificateKind::Both);
+
+    // The posterior's enumerated flags and keys: the same names give the same settings.
+    let flags = [
+        "posterior",
+        "--prior",
+        "x",
+        "--objective",
+        "f-kl",
+        "--optimizer",
+        "adam",
+        "--train-on",
+        "bound",
+        "--mode",
+        "sample",
+        "--preconditioner",
+        "none",
+    ];
+    let Command::Posterior(args) = parse(&flags) else { unreachable!() };
+    let by_flags = args.resolve().unwrap();
+    let text = "objective = \"f-kl\"\noptimizer = \"adam\"\ntrain_on = \"bound\"\nmode = \"sample\"\n\
+                preconditioner = \"none\"\n";
+    let by_keys: PosteriorConfig = pacbayes_pipeline::parse(text).unwrap();
+    assert_eq!(by_flags, by_keys);
+    assert_eq!(by_keys.objective, pacbayes_posterior::ObjectiveKind::FKl);
+    assert_ne!(by_keys, PosteriorConfig::default());
+    assert!(
+        Cli::try_parse_from(["pacbayes", "posterior", "--prior", "x", "--train-on", "train_on"]).is_err()
+    );
+    assert!(Cli::try_parse_from(["pacbayes", "posterior", "--prior", "x", "--objective", "fquad"]).is_err());
 }

@@ -130,10 +130,19 @@ fn bad_flags_exit_2_with_one_line() {
     let dir = scratch("bad");
     let run = run_folder(&dir);
     let r = run.to_str().unwrap();
-    assert_user_error(&pacbayes(&["posterior", "--prior", r, "--objective", "f-foo"]), "objective");
+    // An enumerated flag is refused by the parser, which lists the values it takes.
+    for (flag, bad, values) in [
+        ("--objective", "f-foo", "[possible values: f-classic, f-quad, f-lambda, f-kl, bbb]"),
+        ("--optimizer", "lbfgs", "[possible values: sgd, adam]"),
+        ("--train-on", "prior", "[possible values: all, bound]"),
+        ("--mode", "mean", "[possible values: local, sample]"),
+        ("--preconditioner", "fisher", "[possible values: kl, none]"),
+    ] {
+        let out = pacbayes(&["posterior", "--prior", r, flag, bad]);
+        assert_user_error(&out, values);
+        assert_user_error(&out, &format!("invalid value '{bad}' for '{flag} <"));
+    }
     assert_user_error(&pacbayes(&["posterior", "--prior", r, "--delta", "1.5"]), "delta");
-    assert_user_error(&pacbayes(&["posterior", "--prior", r, "--train-on", "prior"]), "train_on");
-    assert_user_error(&pacbayes(&["posterior", "--prior", r, "--mode", "mean"]), "mode");
     assert_user_error(&pacbayes(&["posterior", "--prior", r, "--epochs", "0"]), "epochs");
     assert_user_error(&pacbayes(&["posterior", "--prior", r, "--epochs", "many"]), "epochs");
     assert_user_error(&pacbayes(&["posterior", "--prior", r, "--resume"]), "resume");
@@ -144,6 +153,13 @@ fn bad_flags_exit_2_with_one_line() {
     assert_user_error(
         &pacbayes(&["posterior", "--prior", r, "--config", config.to_str().unwrap()]),
         "line 2",
+    );
+    // A value that is not one of a key's is refused when the file is read, with its line and key.
+    std::fs::write(&config, "epochs = 2\nobjective = \"f-foo\"\n").unwrap();
+    let out = pacbayes(&["posterior", "--prior", r, "--config", config.to_str().unwrap()]);
+    assert_user_error(
+        &out,
+        "line 2: objective: unknown variant `f-foo`, expected one of `f-classic`, `f-quad`",
     );
     // Divergence is reported with where it happened; nothing final is written.
     let diverged = pacbayes(&["posterior", "--prior", r, "--learning-rate", "1e38", "--epochs", "2"]);

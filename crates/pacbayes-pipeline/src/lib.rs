@@ -8,7 +8,7 @@
 //! // The MNIST FCN of the quick schedule, its posterior trained on the kl bound.
 //! let mut config = RunConfig::from_preset(Preset::Quick);
 //! config.name = "mnist-fcn-f-kl".into();
-//! config.posterior.objective = "f-kl".into();
+//! config.posterior.objective = pacbayes_posterior::ObjectiveKind::FKl;
 //! config.posterior.epochs = 2;
 //! let outcome = run_config(&config, "runs".as_ref(), &[], &Control::silent())?;
 //! println!("{}\ncertificate: {}", outcome.table, outcome.certificate.display());

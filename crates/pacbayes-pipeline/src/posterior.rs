@@ -10,7 +10,7 @@
 
 use candle_core::Device;
 use pacbayes_nn::{Family, Network};
-use pacbayes_posterior::{PosteriorRecord, StopReason, TrainOptions, save_posterior, train};
+use pacbayes_posterior::{PosteriorRecord, StopReason, TrainMode, TrainOptions, save_posterior, train};
 
 use crate::control::{Control, Stage};
 use crate::error::{Context as _, Error, Result};
@@ -33,8 +33,8 @@ pub struct PosteriorOutcome {
 ///
 /// # Errors
 /// `mode = "local"` with a family other than Gaussian.
-pub fn check_mode_for(family: Family, mode: &str) -> Result<()> {
-    if family != Family::Gaussian && mode == "local" {
+pub fn check_mode_for(family: Family, mode: TrainMode) -> Result<()> {
+    if family != Family::Gaussian && mode == TrainMode::Local {
         return Err(Error::invalid(format!(
             "mode = \"local\" needs Gaussian distributions (the local reparameterization is exact for them only); \
              the prior's are {family}: set [posterior] mode = \"sample\" (--mode sample)"
@@ -69,7 +69,7 @@ pub fn train_posterior(
     let data = run.load(device)?;
     run.check_writable()?;
     run.remove_temporaries()?;
-    check_mode_for(data.prior.gaussian().family(), &config.mode)?;
+    check_mode_for(data.prior.gaussian().family(), config.mode)?;
     let net = Network::from_prior(data.prior.gaussian())?;
     let options = TrainOptions {
         checkpoint_dir: Some(run.checkpoint()),

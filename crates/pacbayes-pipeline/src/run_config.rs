@@ -67,7 +67,7 @@ impl Preset {
 ///
 /// let mut config = RunConfig::from_preset(Preset::Quick);
 /// config.name = "fcn-f-kl".into();
-/// config.posterior.objective = "f-kl".into();
+/// config.posterior.objective = pacbayes_posterior::ObjectiveKind::FKl;
 /// config.check()?;
 /// // The same run, from its TOML text.
 /// let text = config.to_toml()?;
@@ -161,7 +161,7 @@ impl RunConfig {
     pub fn check(&self) -> Result<()> {
         self.prior.check().context("[prior]")?;
         self.posterior.clone().check().context("[posterior]")?;
-        crate::posterior::check_mode_for(self.prior.distribution, &self.posterior.mode)
+        crate::posterior::check_mode_for(self.prior.distribution, self.posterior.mode)
             .context("[posterior]")?;
         self.certificate.check().context("[certificate]")?;
         Ok(())
@@ -203,15 +203,32 @@ fn merge(base: &mut toml::Table, over: toml::Table) {
 }
 
 /// Parses TOML text (every key optional, unknown keys an error); an error gives the line (from 1)
-/// and the message.
+/// and the message, which starts with the key when the error is in its value
+/// (`objective: unknown variant …`).
 ///
 /// # Errors
 /// The line and message of the first key that does not parse.
 pub fn parse<T: DeserializeOwned>(text: &str) -> std::result::Result<T, (usize, String)> {
     toml::from_str(text).map_err(|e: toml::de::Error| {
-        let line = e.span().map_or(1, |s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-        (line, e.message().trim().to_owned())
+        let message = e.message().trim();
+        let Some(start) = e.span().map(|s| s.start.min(text.len())) else { return (1, message.to_owned()) };
+        let line = text[..start].matches('\n').count() + 1;
+        match key_of_value_at(text, start) {
+            Some(key) => (line, format!("{key}: {message}")),
+            None => (line, message.to_owned()),
+        }
     })
+}
+
+/// The key whose value starts at byte `start` of `text` when key and value are on one line
+/// (`key = value`, or inside an inline table or an array on that line): the text between the last
+/// `{` or `,` before the last `=` of the line before `start`, and that `=`. None when the error is
+/// not in a value (an unknown key, say, whose span is the key itself).
+fn key_of_value_at(text: &str, start: usize) -> Option<&str> {
+    let line = &text[text[..start].rfind('\n').map_or(0, |i| i + 1)..start];
+    let before = &line[..line.rfind('=')?];
+    let key = before[before.rfind(['{', ',']).map_or(0, |i| i + 1)..].trim();
+    (!key.is_empty()).then_some(key)
 }
 
 /// The configuration in the file `path`, or the defaults when there is none.
@@ -283,6 +300,59 @@ mod tests {
         assert!(message.contains("epoch"), "{message}");
         let err = RunConfig::from_toml("[prior]\nsigma = 1\n", "grid.toml").unwrap_err();
         assert!(err.is_input() && err.to_string().starts_with("grid.toml, line 2: "), "{err}");
+    }
+
+    #[test]
+    fn a_bad_value_is_named_by_its_key() {
+        let (line, message) = parse::<PriorConfig>("seed = 1\n[training]\nepochs = \"many\"\n").unwrap_err();
+        assert_eq!(line, 3);
+        assert!(message.starts_with("epochs: invalid type: string"), "{message}");
+        let (line, message) =
+            parse::<PriorConfig>("seed = 1\ntraining = { batch_size = 5, epochs = -1 }\n").unwrap_err();
+        assert_eq!(line, 2);
+        assert!(message.starts_with("epochs: "), "{message}");
+        // An unknown key is the error itself: its message names it, once.
+        let (line, message) = parse::<PriorConfig>("seed = 1\nsigma = 0.1\n").unwrap_err();
+        assert_eq!(line, 2);
+        assert!(message.starts_with("unknown field `sigma`"), "{message}");
+    }
+
+    #[test]
+    fn an_enumerated_posterior_setting_names_its_line_its_key_and_its_values() {
+        for (key, bad, values) in [
+            ("objective", "f-foo", "one of `f-classic`, `f-quad`, `f-lambda`, `f-kl`, `bbb`"),
+            ("optimizer", "lbfgs", "`sgd` or `adam`"),
+            ("train_on", "prior", "`all` or `bound`"),
+            ("mode", "mean", "`local` or `sample`"),
+            ("preconditioner", "fisher", "`kl` or `none`"),
+        ] {
+            let text = format!("name = \"x\"\n[posterior]\nepochs = 3\n{key} = \"{bad}\"\n");
+            let err = RunConfig::from_toml(&text, "config.toml").unwrap_err();
+            let message = err.to_string();
+            assert!(err.is_input(), "{message}");
+            assert!(message.starts_with("config.toml, line 4: "), "{message}");
+            let named = format!("line 4: {key}: unknown variant `{bad}`, expected {values}");
+            assert!(message.contains(&named), "{message}");
+            let (line, message) =
+                parse::<PosteriorConfig>(&format!("epochs = 3\n{key} = \"{bad}\"\n")).unwrap_err();
+            assert_eq!(line, 2);
+            assert!(
+                message.starts_with(&format!("{key}: unknown variant")) && message.contains(values),
+                "{message}"
+            );
+        }
+        let typed: PosteriorConfig =
+            parse("objective = \"f-kl\"\noptimizer = \"adam\"\ntrain_on = \"bound\"\nmode = \"sample\"\npreconditioner = \"none\"\n")
+                .unwrap();
+        let expected = PosteriorConfig {
+            objective: pacbayes_posterior::ObjectiveKind::FKl,
+            optimizer: pacbayes_posterior::OptimizerKind::Adam,
+            train_on: pacbayes_posterior::TrainOn::Bound,
+            mode: pacbayes_posterior::TrainMode::Sample,
+            preconditioner: pacbayes_posterior::Preconditioner::None,
+            ..PosteriorConfig::default()
+        };
+        assert_eq!(typed, expected);
     }
 
     #[test]

@@ -54,12 +54,14 @@ pub use error::{Error, Result};
 pub use lbfgs::{FullBatchObjective, LbfgsOutcome, train_lbfgs};
 pub use loss::{bounded_cross_entropy, misclassified};
 pub use metrics::{EpochMetrics, metrics_frame, write_metrics};
-pub use objective::{Objective, ObjectiveScale, kl_inv_gradients, optimal_lambda};
+pub use objective::{Objective, ObjectiveKind, ObjectiveScale, kl_inv_gradients, optimal_lambda};
 pub use observer::ProgressHook;
 pub use problem::{Evaluation, PosteriorProblem, StepTerms, TrainingData};
 pub use record::{
     CHECKPOINT_DIR, METRICS_CSV, METRICS_PARQUET, PosteriorRecord, RECORD_FILE, WEIGHTS_FILE, save_posterior,
 };
-pub use settings::{CheckedSettings, Optimizer, PosteriorSettings, Preconditioner, TrainOn};
+pub use settings::{
+    CheckedSettings, Optimizer, OptimizerKind, PosteriorSettings, Preconditioner, TrainMode, TrainOn,
+};
 pub use solver::{EpochSums, MinibatchSolver, PosteriorState, StepHandle, stream_seed};
 pub use train::{StopReason, TrainOptions, TrainOutcome, train};

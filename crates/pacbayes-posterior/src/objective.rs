@@ -21,6 +21,7 @@
 
 use candle_core::Tensor;
 use pacbayes_bounds::{BoundInputs, kl_inv_upper, mcallester_bound, quad_bound};
+use serde::{Deserialize, Serialize};
 
 use crate::Result;
 
@@ -40,6 +41,43 @@ pub enum Objective {
         /// The KL weight β ≥ 0.
         beta: f64,
     },
+}
+
+/// The name of a training objective, as the setting `objective` and the flag `--objective` take it:
+/// `f-classic`, `f-quad` (default), `f-lambda`, `f-kl` or `bbb`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum ObjectiveKind {
+    /// McAllester's bound.
+    FClassic,
+    /// The quadratic bound.
+    #[default]
+    FQuad,
+    /// Thiemann et al.'s λ-bound with λ at its closed-form optimum.
+    FLambda,
+    /// The kl-inversion bound.
+    FKl,
+    /// Bayes by backprop: r + β·KL/m.
+    Bbb,
+}
+
+impl ObjectiveKind {
+    /// The name used in settings, flags and records.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::FClassic => "f-classic",
+            Self::FQuad => "f-quad",
+            Self::FLambda => "f-lambda",
+            Self::FKl => "f-kl",
+            Self::Bbb => "bbb",
+        }
+    }
+}
+
+impl std::fmt::Display for ObjectiveKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// What an objective needs besides r and KL.
@@ -84,27 +122,31 @@ pub fn kl_inv_gradients(risk: f64, p: f64) -> (f64, f64) {
 }
 
 impl Objective {
-    /// The objective of that name (`beta` is used by `bbb` only).
-    pub fn from_name(name: &str, beta: f64) -> Option<Self> {
-        Some(match name {
-            "f-classic" => Self::Classic,
-            "f-quad" => Self::Quad,
-            "f-lambda" => Self::Lambda,
-            "f-kl" => Self::Kl,
-            "bbb" => Self::Bbb { beta },
-            _ => return None,
-        })
+    /// The objective of that kind (`beta` is used by `bbb` only).
+    pub fn new(kind: ObjectiveKind, beta: f64) -> Self {
+        match kind {
+            ObjectiveKind::FClassic => Self::Classic,
+            ObjectiveKind::FQuad => Self::Quad,
+            ObjectiveKind::FLambda => Self::Lambda,
+            ObjectiveKind::FKl => Self::Kl,
+            ObjectiveKind::Bbb => Self::Bbb { beta },
+        }
+    }
+
+    /// The objective's kind.
+    pub fn kind(&self) -> ObjectiveKind {
+        match self {
+            Self::Classic => ObjectiveKind::FClassic,
+            Self::Quad => ObjectiveKind::FQuad,
+            Self::Lambda => ObjectiveKind::FLambda,
+            Self::Kl => ObjectiveKind::FKl,
+            Self::Bbb { .. } => ObjectiveKind::Bbb,
+        }
     }
 
     /// The name used in settings and records.
     pub fn name(&self) -> &'static str {
-        match self {
-            Self::Classic => "f-classic",
-            Self::Quad => "f-quad",
-            Self::Lambda => "f-lambda",
-            Self::Kl => "f-kl",
-            Self::Bbb { .. } => "bbb",
-        }
+        self.kind().name()
     }
 
     /// The objective as a differentiable scalar, from the scalar surrogate risk and KL tensors.
@@ -172,6 +214,7 @@ fn scalar(t: &Tensor) -> Result<f64> {
 mod tests {
     use super::*;
     use candle_core::{Device, Var};
+    use clap::ValueEnum;
 
     const SCALE: ObjectiveScale = ObjectiveScale { n_bound: 500, n_train: 1000, delta: 0.025 };
 
@@ -186,8 +229,8 @@ mod tests {
 
     #[test]
     fn tensor_objectives_match_the_bound_formulas() {
-        for name in ["f-classic", "f-quad", "f-lambda", "f-kl", "bbb"] {
-            let o = Objective::from_name(name, 0.5).unwrap();
+        for kind in ObjectiveKind::value_variants() {
+            let (o, name) = (Objective::new(*kind, 0.5), kind.name());
             for (r, kl) in [(0.1, 5.0), (0.3, 40.0), (0.02, 0.5)] {
                 let (v, _, _) = at(o, r, kl);
                 let reference = o.value(r, kl, &SCALE).unwrap();
@@ -201,8 +244,8 @@ mod tests {
 
     #[test]
     fn every_gradient_matches_finite_differences() {
-        for name in ["f-classic", "f-quad", "f-lambda", "f-kl", "bbb"] {
-            let o = Objective::from_name(name, 0.5).unwrap();
+        for kind in ObjectiveKind::value_variants() {
+            let (o, name) = (Objective::new(*kind, 0.5), kind.name());
             for (r, kl) in [(0.1, 5.0), (0.3, 40.0)] {
                 let (_, g_r, g_kl) = at(o, r, kl);
                 let f = |r: f64, kl: f64| o.value(r, kl, &SCALE).unwrap();
@@ -222,8 +265,8 @@ mod tests {
     fn a_non_finite_input_gives_a_non_finite_objective_not_an_error() {
         let nan = Tensor::new(f32::NAN, &Device::Cpu).unwrap();
         let kl = Tensor::new(1.0_f32, &Device::Cpu).unwrap();
-        for name in ["f-classic", "f-quad", "f-lambda", "f-kl", "bbb"] {
-            let o = Objective::from_name(name, 1.0).unwrap();
+        for kind in ObjectiveKind::value_variants() {
+            let (o, name) = (Objective::new(*kind, 1.0), kind.name());
             let v = o.tensor(&nan, &kl, &SCALE).unwrap().to_scalar::<f32>().unwrap();
             assert!(!v.is_finite(), "{name}: {v}");
         }

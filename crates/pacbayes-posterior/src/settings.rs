@@ -3,7 +3,7 @@
 use pacbayes_nn::Mode;
 use serde::{Deserialize, Serialize};
 
-use crate::objective::Objective;
+use crate::objective::{Objective, ObjectiveKind};
 use crate::{Error, Result};
 
 /// Settings for training a posterior, unchecked (as read from a configuration file). Defaults follow
@@ -14,9 +14,9 @@ use crate::{Error, Result};
 #[serde(deny_unknown_fields, default)]
 pub struct PosteriorSettings {
     /// The training objective: `f-classic`, `f-quad` (default), `f-lambda`, `f-kl` or `bbb`.
-    pub objective: String,
+    pub objective: ObjectiveKind,
     /// `sgd` (default; with momentum, as PyTorch does it) or `adam` (no weight decay).
-    pub optimizer: String,
+    pub optimizer: OptimizerKind,
     /// Passes over the training data (default 100).
     pub epochs: usize,
     /// Step size (default 0.001).
@@ -38,9 +38,9 @@ pub struct PosteriorSettings {
     /// The weight β of the KL in `bbb` (default 1), finite and ≥ 0.
     pub beta: f64,
     /// `all` (default: all of S) or `bound` (S_bound only).
-    pub train_on: String,
+    pub train_on: TrainOn,
     /// `local` (default: local reparameterization) or `sample` (one weight draw per step).
-    pub mode: String,
+    pub mode: TrainMode,
     /// Seed of the example order and of every noise draw (default 0).
     pub seed: u64,
     /// A wall-time budget in seconds for one run (default: none), finite and > 0.
@@ -62,14 +62,14 @@ pub struct PosteriorSettings {
     /// steps (see [`pacbayes_nn::kl_preconditioned_momentum`]); `none` takes one learning rate for
     /// every μ and ρ, as Pérez-Ortiz et al. (2021) do, whose ρ updates are then lost to the f32
     /// rounding of ρ for a narrow prior. Adam, which rescales every coordinate itself, ignores it.
-    pub preconditioner: String,
+    pub preconditioner: Preconditioner,
 }
 
 impl Default for PosteriorSettings {
     fn default() -> Self {
         Self {
-            objective: "f-quad".into(),
-            optimizer: "sgd".into(),
+            objective: ObjectiveKind::FQuad,
+            optimizer: OptimizerKind::Sgd,
             epochs: 100,
             learning_rate: 0.001,
             momentum: 0.95,
@@ -80,25 +80,60 @@ impl Default for PosteriorSettings {
             delta: 0.025,
             p_min: 1e-5,
             beta: 1.0,
-            train_on: "all".into(),
-            mode: "local".into(),
+            train_on: TrainOn::All,
+            mode: TrainMode::Local,
             seed: 0,
             max_seconds: None,
             warmup_epochs: 0,
             warmup_learning_rate: 0.1,
             fixed_noise: false,
-            preconditioner: "kl".into(),
+            preconditioner: Preconditioner::Kl,
         }
     }
 }
 
-/// How SGD scales the steps of each coordinate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How SGD scales the steps of each coordinate: the setting `preconditioner` and the flag
+/// `--preconditioner`, `kl` (default) or `none`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
 pub enum Preconditioner {
+    /// Steps scaled by the inverse curvature of KL(Q‖P), normalized by the mean σ_P².
+    #[default]
+    Kl,
     /// One learning rate for every μ and ρ.
     None,
-    /// Steps scaled by the inverse curvature of KL(Q‖P), normalized by the mean σ_P².
-    Kl,
+}
+
+impl Preconditioner {
+    /// The name used in settings and flags: `kl` or `none`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Kl => "kl",
+            Self::None => "none",
+        }
+    }
+}
+
+/// The optimizer's name: the setting `optimizer` and the flag `--optimizer`, `sgd` (default) or
+/// `adam`. Its parameters come from other settings ([`Optimizer`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum OptimizerKind {
+    /// SGD with momentum.
+    #[default]
+    Sgd,
+    /// Adam without weight decay.
+    Adam,
+}
+
+impl OptimizerKind {
+    /// The name used in settings and flags: `sgd` or `adam`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sgd => "sgd",
+            Self::Adam => "adam",
+        }
+    }
 }
 
 /// The optimizer of the minibatch solver.
@@ -120,14 +155,70 @@ pub enum Optimizer {
     },
 }
 
-/// Which examples Q is trained on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which examples Q is trained on: the setting `train_on` and the flag `--train-on`, `all`
+/// (default) or `bound`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
 pub enum TrainOn {
     /// All of S (S_prior, validation slice and S_bound).
+    #[default]
     All,
     /// S_bound only.
     Bound,
 }
+
+impl TrainOn {
+    /// The name used in settings and flags: `all` or `bound`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Bound => "bound",
+        }
+    }
+}
+
+/// The forward mode of training: the setting `mode` and the flag `--mode`, `local` (default) or
+/// `sample`. The [`Mode`]s of the mean network are not ways to train Q.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum TrainMode {
+    /// The local reparameterization ([`Mode::Local`]).
+    #[default]
+    Local,
+    /// One weight draw per step ([`Mode::Sample`]).
+    Sample,
+}
+
+impl TrainMode {
+    /// The name used in settings and flags: `local` or `sample`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Local => "local",
+            Self::Sample => "sample",
+        }
+    }
+}
+
+impl From<TrainMode> for Mode {
+    fn from(mode: TrainMode) -> Self {
+        match mode {
+            TrainMode::Local => Mode::Local,
+            TrainMode::Sample => Mode::Sample,
+        }
+    }
+}
+
+macro_rules! display_by_name {
+    ($($t:ty),+) => {
+        $(impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.name())
+            }
+        })+
+    };
+}
+
+display_by_name!(Preconditioner, OptimizerKind, TrainOn, TrainMode);
 
 /// [`PosteriorSettings`] that passed [`PosteriorSettings::check`].
 #[derive(Debug, Clone, PartialEq)]
@@ -159,19 +250,15 @@ impl PosteriorSettings {
     /// # Errors
     /// The first setting outside its domain, named.
     pub fn check(self) -> Result<CheckedSettings> {
-        let objective = match Objective::from_name(&self.objective, self.beta) {
-            Some(o) => o,
-            None => return bad("objective", &self.objective, "f-classic, f-quad, f-lambda, f-kl or bbb"),
-        };
+        let objective = Objective::new(self.objective, self.beta);
         if !(self.beta >= 0.0 && self.beta.is_finite()) {
             return bad("beta", self.beta, "a finite number >= 0");
         }
-        let optimizer = match self.optimizer.as_str() {
-            "sgd" => Optimizer::Sgd { momentum: self.momentum },
-            "adam" => {
+        let optimizer = match self.optimizer {
+            OptimizerKind::Sgd => Optimizer::Sgd { momentum: self.momentum },
+            OptimizerKind::Adam => {
                 Optimizer::Adam { beta1: self.adam_beta1, beta2: self.adam_beta2, epsilon: self.adam_epsilon }
             }
-            other => return bad("optimizer", other, "sgd or adam"),
         };
         if self.epochs == 0 {
             return bad("epochs", 0, "at least 1");
@@ -190,16 +277,6 @@ impl PosteriorSettings {
         }
         unit("delta", self.delta, true)?;
         unit("p_min", self.p_min, true)?;
-        let train_on = match self.train_on.as_str() {
-            "all" => TrainOn::All,
-            "bound" => TrainOn::Bound,
-            other => return bad("train_on", other, "all or bound"),
-        };
-        let mode = match self.mode.as_str() {
-            "local" => Mode::Local,
-            "sample" => Mode::Sample,
-            other => return bad("mode", other, "local or sample"),
-        };
         if !(self.warmup_learning_rate > 0.0 && self.warmup_learning_rate.is_finite()) {
             return bad("warmup_learning_rate", self.warmup_learning_rate, "a finite number > 0");
         }
@@ -208,12 +285,14 @@ impl PosteriorSettings {
         {
             return bad("max_seconds", s, "a finite number of seconds > 0");
         }
-        let preconditioner = match self.preconditioner.as_str() {
-            "kl" => Preconditioner::Kl,
-            "none" => Preconditioner::None,
-            other => return bad("preconditioner", other, "kl or none"),
-        };
-        Ok(CheckedSettings { settings: self, objective, optimizer, train_on, mode, preconditioner })
+        Ok(CheckedSettings {
+            objective,
+            optimizer,
+            train_on: self.train_on,
+            mode: self.mode.into(),
+            preconditioner: self.preconditioner,
+            settings: self,
+        })
     }
 }
 
@@ -256,20 +335,22 @@ impl CheckedSettings {
         if s.warmup_epochs == 0 {
             return None;
         }
+        // The `mode` setting stays that of the bound's training: the warm-up's, the mean network
+        // (`Mode::Mean`), is not a setting's value.
         let settings = PosteriorSettings {
-            objective: "bbb".into(),
-            optimizer: "sgd".into(),
+            objective: ObjectiveKind::Bbb,
+            optimizer: OptimizerKind::Sgd,
+            preconditioner: Preconditioner::None,
             epochs: s.warmup_epochs,
             learning_rate: s.warmup_learning_rate,
             beta: 0.0,
-            mode: "mean".into(),
             warmup_epochs: 0,
             max_seconds: None,
             fixed_noise: false,
             ..s.clone()
         };
         Some(CheckedSettings {
-            objective: Objective::from_name("bbb", 0.0).expect("bbb is an objective"),
+            objective: Objective::new(ObjectiveKind::Bbb, 0.0),
             optimizer: Optimizer::Sgd { momentum: s.momentum },
             train_on: self.train_on,
             mode: Mode::Mean,
@@ -291,8 +372,6 @@ mod tests {
             other => panic!("expected a setting error, got {other:?}"),
         };
         let d = PosteriorSettings::default;
-        assert_eq!(name(PosteriorSettings { objective: "f-foo".into(), ..d() }), "objective");
-        assert_eq!(name(PosteriorSettings { optimizer: "lbfgs".into(), ..d() }), "optimizer");
         assert_eq!(name(PosteriorSettings { epochs: 0, ..d() }), "epochs");
         assert_eq!(name(PosteriorSettings { batch_size: 0, ..d() }), "batch_size");
         assert_eq!(name(PosteriorSettings { learning_rate: f64::NAN, ..d() }), "learning_rate");
@@ -303,9 +382,63 @@ mod tests {
         assert_eq!(name(PosteriorSettings { delta: 0.0, ..d() }), "delta");
         assert_eq!(name(PosteriorSettings { p_min: f64::NAN, ..d() }), "p_min");
         assert_eq!(name(PosteriorSettings { beta: -1.0, ..d() }), "beta");
-        assert_eq!(name(PosteriorSettings { train_on: "prior".into(), ..d() }), "train_on");
-        assert_eq!(name(PosteriorSettings { mode: "mean".into(), ..d() }), "mode");
         assert_eq!(name(PosteriorSettings { max_seconds: Some(0.0), ..d() }), "max_seconds");
-        assert_eq!(name(PosteriorSettings { preconditioner: "fisher".into(), ..d() }), "preconditioner");
+    }
+
+    /// The names of a flag's values, and those of the setting.
+    fn names<T: clap::ValueEnum + Serialize>() -> Vec<(String, String)> {
+        T::value_variants()
+            .iter()
+            .map(|v| {
+                let flag = v.to_possible_value().expect("a named value").get_name().to_owned();
+                let key = serde_json::to_value(v).expect("serializes").as_str().expect("a string").to_owned();
+                (flag, key)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn flags_and_settings_name_the_same_values() {
+        let all = [
+            names::<ObjectiveKind>(),
+            names::<OptimizerKind>(),
+            names::<TrainOn>(),
+            names::<TrainMode>(),
+            names::<Preconditioner>(),
+        ];
+        for (flag, key) in all.iter().flatten() {
+            assert_eq!(flag, key);
+        }
+        let keys = |i: usize| all[i].iter().map(|(_, key)| key.as_str()).collect::<Vec<_>>();
+        assert_eq!(keys(0), ["f-classic", "f-quad", "f-lambda", "f-kl", "bbb"]);
+        assert_eq!(keys(1), ["sgd", "adam"]);
+        assert_eq!(keys(2), ["all", "bound"]);
+        assert_eq!(keys(3), ["local", "sample"]);
+        assert_eq!(keys(4), ["kl", "none"]);
+        // Display writes the same names.
+        let shown = [
+            ObjectiveKind::FKl.to_string(),
+            OptimizerKind::Adam.to_string(),
+            TrainOn::Bound.to_string(),
+            TrainMode::Sample.to_string(),
+            Preconditioner::None.to_string(),
+        ];
+        assert_eq!(shown, ["f-kl", "adam", "bound", "sample", "none"]);
+        // A value that is not a setting's is refused when read, with the names that are.
+        let mean = serde_json::from_str::<PosteriorSettings>(r#"{"mode": "mean"}"#).unwrap_err().to_string();
+        assert!(mean.contains("local") && mean.contains("sample"), "{mean}");
+        let written = serde_json::to_value(PosteriorSettings::default()).unwrap();
+        assert_eq!(
+            ["objective", "optimizer", "train_on", "mode", "preconditioner"].map(|k| written[k].clone()),
+            ["f-quad", "sgd", "all", "local", "kl"]
+        );
+    }
+
+    #[test]
+    fn every_train_mode_is_its_forward_mode() {
+        assert_eq!(Mode::from(TrainMode::Local), Mode::Local);
+        assert_eq!(Mode::from(TrainMode::Sample), Mode::Sample);
+        let sample = PosteriorSettings { mode: TrainMode::Sample, ..PosteriorSettings::default() };
+        assert_eq!(sample.check().unwrap().mode(), Mode::Sample);
     }
 }

@@ -4,11 +4,13 @@
 mod common;
 
 use argmin::core::{CostFunction, Gradient};
-use pacbayes_posterior::{FullBatchObjective, PosteriorSettings, TrainOptions, train, train_lbfgs};
+use pacbayes_posterior::{
+    FullBatchObjective, ObjectiveKind, PosteriorSettings, TrainOptions, train, train_lbfgs,
+};
 
-fn full_batch(objective: &str, epochs: usize) -> pacbayes_posterior::CheckedSettings {
+fn full_batch(objective: ObjectiveKind, epochs: usize) -> pacbayes_posterior::CheckedSettings {
     PosteriorSettings {
-        objective: objective.into(),
+        objective,
         epochs,
         batch_size: 10_000,
         learning_rate: 0.05,
@@ -23,7 +25,7 @@ fn full_batch(objective: &str, epochs: usize) -> pacbayes_posterior::CheckedSett
 #[test]
 fn sgd_and_lbfgs_reach_the_same_optimum() {
     let split = common::split(120);
-    let settings = full_batch("f-quad", 1500);
+    let settings = full_batch(ObjectiveKind::FQuad, 1500);
     let (_, by_sgd) = common::network("linear-3-2", 0.3);
     train(&by_sgd, &split, &settings, TrainOptions::default()).unwrap();
     let (_, by_lbfgs) = common::network("linear-3-2", 0.3);
@@ -49,7 +51,7 @@ fn sgd_and_lbfgs_reach_the_same_optimum() {
 #[test]
 fn gradients_match_finite_differences_for_every_objective() {
     let split = common::split(120);
-    for objective in ["f-kl", "f-quad", "f-classic", "bbb"] {
+    for objective in [ObjectiveKind::FKl, ObjectiveKind::FQuad, ObjectiveKind::FClassic, ObjectiveKind::Bbb] {
         let settings = full_batch(objective, 1);
         let (_, net) = common::network("linear-3-2", 0.3);
         // Move away from the prior so that the KL term is not flat.

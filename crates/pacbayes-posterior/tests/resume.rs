@@ -8,11 +8,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use candle_core::{Tensor, Var};
 use pacbayes_posterior::{
-    CHECKPOINT_STATE, CheckpointRecord, EpochMetrics, Error, PosteriorSettings, ProgressHook, StopReason,
-    TrainOptions, train,
+    CHECKPOINT_STATE, CheckpointRecord, EpochMetrics, Error, ObjectiveKind, OptimizerKind, PosteriorSettings,
+    ProgressHook, StopReason, TrainOptions, train,
 };
 
-fn through(objective: &str, optimizer: &str, epochs: usize) -> (Vec<u32>, Vec<EpochMetrics>) {
+fn through(
+    objective: ObjectiveKind,
+    optimizer: OptimizerKind,
+    epochs: usize,
+) -> (Vec<u32>, Vec<EpochMetrics>) {
     let split = common::split(200);
     let (_, net) = common::network("linear-3-2", 0.3);
     let outcome =
@@ -23,8 +27,8 @@ fn through(objective: &str, optimizer: &str, epochs: usize) -> (Vec<u32>, Vec<Ep
 
 #[test]
 fn stopped_after_some_epochs_and_resumed_equals_uninterrupted() {
-    for optimizer in ["sgd", "adam"] {
-        let (expected, metrics) = through("f-quad", optimizer, 5);
+    for optimizer in [OptimizerKind::Sgd, OptimizerKind::Adam] {
+        let (expected, metrics) = through(ObjectiveKind::FQuad, optimizer, 5);
         let split = common::split(200);
         let dir = tempfile::tempdir().unwrap();
         let options = |resume| TrainOptions {
@@ -33,12 +37,13 @@ fn stopped_after_some_epochs_and_resumed_equals_uninterrupted() {
             ..TrainOptions::default()
         };
         let (_, first) = common::network("linear-3-2", 0.3);
-        train(&first, &split, &common::settings("f-quad", optimizer, 2), options(false)).unwrap();
+        train(&first, &split, &common::settings(ObjectiveKind::FQuad, optimizer, 2), options(false)).unwrap();
         assert_ne!(common::bits(&first), expected);
         // A fresh process: a new network at the prior, restored from the checkpoint.
         let (_, second) = common::network("linear-3-2", 0.3);
         let outcome =
-            train(&second, &split, &common::settings("f-quad", optimizer, 5), options(true)).unwrap();
+            train(&second, &split, &common::settings(ObjectiveKind::FQuad, optimizer, 5), options(true))
+                .unwrap();
         assert_eq!(common::bits(&second), expected, "{optimizer}");
         assert_eq!(outcome.metrics.len(), 6);
         // The metrics of the first epochs come back from the checkpoint's JSON (to within its
@@ -69,7 +74,7 @@ impl ProgressHook for StopAt {
 
 #[test]
 fn a_stop_in_the_middle_of_an_epoch_resumes_bit_for_bit() {
-    let (expected, _) = through("f-kl", "adam", 4);
+    let (expected, _) = through(ObjectiveKind::FKl, OptimizerKind::Adam, 4);
     let split = common::split(200);
     let dir = tempfile::tempdir().unwrap();
     let checkpoint = dir.path().join("checkpoint");
@@ -81,7 +86,9 @@ fn a_stop_in_the_middle_of_an_epoch_resumes_bit_for_bit() {
         stop: flag.clone(),
         hook: Box::new(StopAt { epoch: 2, step: 3, flag: flag.clone() }),
     };
-    let stopped = train(&first, &split, &common::settings("f-kl", "adam", 4), options).unwrap();
+    let stopped =
+        train(&first, &split, &common::settings(ObjectiveKind::FKl, OptimizerKind::Adam, 4), options)
+            .unwrap();
     assert_eq!(stopped.stop_reason, StopReason::Interrupted);
     assert_eq!(stopped.steps_done, stopped.steps_per_epoch as u64 + 3);
     assert_eq!(stopped.metrics.len(), 2);
@@ -90,7 +97,9 @@ fn a_stop_in_the_middle_of_an_epoch_resumes_bit_for_bit() {
     assert_eq!(record.steps_done, stopped.steps_done);
     let (_, second) = common::network("linear-3-2", 0.3);
     let options = TrainOptions { checkpoint_dir: Some(checkpoint), resume: true, ..TrainOptions::default() };
-    let resumed = train(&second, &split, &common::settings("f-kl", "adam", 4), options).unwrap();
+    let resumed =
+        train(&second, &split, &common::settings(ObjectiveKind::FKl, OptimizerKind::Adam, 4), options)
+            .unwrap();
     assert_eq!(resumed.stop_reason, StopReason::Completed);
     assert_eq!(resumed.metrics.len(), 5);
     assert_eq!(common::bits(&second), expected);
@@ -106,10 +115,15 @@ fn resuming_with_other_settings_or_without_a_checkpoint_is_an_error() {
         ..TrainOptions::default()
     };
     let (_, net) = common::network("linear-3-2", 0.3);
-    let missing = train(&net, &split, &common::settings("f-quad", "sgd", 2), options(true)).unwrap_err();
+    let missing =
+        train(&net, &split, &common::settings(ObjectiveKind::FQuad, OptimizerKind::Sgd, 2), options(true))
+            .unwrap_err();
     assert!(matches!(missing, Error::Resume { .. }), "{missing}");
-    train(&net, &split, &common::settings("f-quad", "sgd", 1), options(false)).unwrap();
-    let other = train(&net, &split, &common::settings("f-classic", "sgd", 2), options(true)).unwrap_err();
+    train(&net, &split, &common::settings(ObjectiveKind::FQuad, OptimizerKind::Sgd, 1), options(false))
+        .unwrap();
+    let other =
+        train(&net, &split, &common::settings(ObjectiveKind::FClassic, OptimizerKind::Sgd, 2), options(true))
+            .unwrap_err();
     assert!(other.to_string().contains("objective"), "{other}");
 }
 
@@ -135,7 +149,7 @@ fn a_non_finite_term_names_epoch_step_and_term_and_keeps_the_last_good_checkpoin
     let dir = tempfile::tempdir().unwrap();
     let checkpoint = dir.path().join("checkpoint");
     let (_, net) = common::network("linear-3-2", 0.3);
-    let settings = common::settings("f-quad", "sgd", 4);
+    let settings = common::settings(ObjectiveKind::FQuad, OptimizerKind::Sgd, 4);
     let options = TrainOptions {
         checkpoint_dir: Some(checkpoint.clone()),
         hook: Box::new(Sabotage { at: (3, 1), rho: net.rho_vars()[0].clone() }),
@@ -188,7 +202,8 @@ fn non_finite_parameters_are_caught_before_they_are_checkpointed() {
         hook: Box::new(NanAfterStep { at: (1, steps - 1), mu: net.mean_vars()[1].clone() }),
         ..TrainOptions::default()
     };
-    let err = train(&net, &split, &common::settings("f-quad", "sgd", 3), options).unwrap_err();
+    let err = train(&net, &split, &common::settings(ObjectiveKind::FQuad, OptimizerKind::Sgd, 3), options)
+        .unwrap_err();
     let Error::NonFinite { epoch, step, term, .. } = err else { panic!("expected NonFinite, got {err}") };
     assert_eq!((epoch, step), (1, steps), "{term}");
     assert!(!checkpoint.exists(), "no checkpoint of a broken posterior is written");
@@ -196,13 +211,13 @@ fn non_finite_parameters_are_caught_before_they_are_checkpointed() {
 
 #[test]
 fn a_spent_time_budget_stops_cleanly_and_the_run_resumes() {
-    let (expected, _) = through("f-quad", "sgd", 3);
+    let (expected, _) = through(ObjectiveKind::FQuad, OptimizerKind::Sgd, 3);
     let split = common::split(200);
     let dir = tempfile::tempdir().unwrap();
     let checkpoint = dir.path().join("checkpoint");
     let budget = PosteriorSettings {
         max_seconds: Some(1e-9),
-        ..common::settings("f-quad", "sgd", 3).settings().clone()
+        ..common::settings(ObjectiveKind::FQuad, OptimizerKind::Sgd, 3).settings().clone()
     }
     .check()
     .unwrap();
@@ -213,7 +228,8 @@ fn a_spent_time_budget_stops_cleanly_and_the_run_resumes() {
     assert!(stopped.steps_done < 3 * stopped.steps_per_epoch as u64);
     assert!(checkpoint.join(CHECKPOINT_STATE).is_file());
     let options = TrainOptions { checkpoint_dir: Some(checkpoint), resume: true, ..TrainOptions::default() };
-    let resumed = train(&net, &split, &common::settings("f-quad", "sgd", 3), options).unwrap();
+    let resumed =
+        train(&net, &split, &common::settings(ObjectiveKind::FQuad, OptimizerKind::Sgd, 3), options).unwrap();
     assert_eq!(resumed.stop_reason, StopReason::Completed);
     assert_eq!(common::bits(&net), expected);
 }

@@ -6,7 +6,7 @@ mod common;
 use candle_core::{Device, Tensor};
 use pacbayes_data::{Dataset, Split, SplitConfig};
 use pacbayes_nn::{GaussianWeights, Network, inverse_softplus, softplus};
-use pacbayes_posterior::{PosteriorSettings, TrainOptions, train};
+use pacbayes_posterior::{PosteriorSettings, Preconditioner, TrainOptions, train};
 
 /// 240 examples whose features are all 0, with labels alternating between two classes: the risk
 /// of a linear network does not depend on its weights, only on its biases.
@@ -67,24 +67,19 @@ fn distance_from_prior(net: &Network) -> (f64, f64) {
 fn rho_reaches_the_closed_form_optimum_of_a_kl_only_objective() {
     let split = zero_features();
     let (prior, _) = common::network("linear-3-2", 0.005);
-    let settings = |preconditioner: &str| {
-        PosteriorSettings {
-            epochs: 60,
-            batch_size: 40,
-            preconditioner: preconditioner.into(),
-            ..Default::default()
-        }
-        .check()
-        .unwrap()
+    let settings = |preconditioner: Preconditioner| {
+        PosteriorSettings { epochs: 60, batch_size: 40, preconditioner, ..Default::default() }
+            .check()
+            .unwrap()
     };
     let net = displaced(&prior);
     let start = distance_from_prior(&net);
     assert!((start.0 - 3.0).abs() < 1e-3 && (start.1 - 3.0).abs() < 1e-3, "{start:?}");
-    train(&net, &split, &settings("kl"), TrainOptions::default()).unwrap();
+    train(&net, &split, &settings(Preconditioner::Kl), TrainOptions::default()).unwrap();
     let (sigma, mean) = distance_from_prior(&net);
     assert!(sigma < 1e-3 && mean < 1e-3, "KL-preconditioned: sigma {sigma}, mean {mean}");
     let plain = displaced(&prior);
-    train(&plain, &split, &settings("none"), TrainOptions::default()).unwrap();
+    train(&plain, &split, &settings(Preconditioner::None), TrainOptions::default()).unwrap();
     let (sigma, _) = distance_from_prior(&plain);
     assert!(sigma > 0.5, "one learning rate: sigma still {sigma} from the optimum");
 }

@@ -3,18 +3,20 @@
 
 mod common;
 
+use clap::ValueEnum;
 use pacbayes_bounds::kl_diag_gaussian;
 use pacbayes_nn::{Network, Noise, softplus};
 use pacbayes_posterior::{
-    METRICS_CSV, METRICS_PARQUET, PosteriorProblem, PosteriorRecord, PosteriorSettings, RECORD_FILE,
-    StopReason, TrainOptions, WEIGHTS_FILE, save_posterior, train,
+    METRICS_CSV, METRICS_PARQUET, ObjectiveKind, OptimizerKind, PosteriorProblem, PosteriorRecord,
+    PosteriorSettings, RECORD_FILE, StopReason, TrainMode, TrainOn, TrainOptions, WEIGHTS_FILE,
+    save_posterior, train,
 };
 
 #[test]
 fn minimizing_f_quad_decreases_f_quad() {
     let split = common::split(240);
     let (_, net) = common::network("linear-3-2", 0.3);
-    let settings = common::settings("f-quad", "sgd", 15);
+    let settings = common::settings(ObjectiveKind::FQuad, OptimizerKind::Sgd, 15);
     let problem = PosteriorProblem::new(&net, &split, &settings).unwrap();
     let before = problem.evaluate(&mut Noise::new(99)).unwrap();
     let outcome = train(&net, &split, &settings, TrainOptions::default()).unwrap();
@@ -31,8 +33,8 @@ fn minimizing_f_quad_decreases_f_quad() {
 #[test]
 fn every_objective_and_optimizer_trains() {
     let split = common::split(160);
-    for objective in ["f-classic", "f-quad", "f-lambda", "f-kl", "bbb"] {
-        for optimizer in ["sgd", "adam"] {
+    for &objective in ObjectiveKind::value_variants() {
+        for &optimizer in OptimizerKind::value_variants() {
             let (_, net) = common::network("linear-3-2", 0.3);
             let settings = common::settings(objective, optimizer, 3);
             let problem = PosteriorProblem::new(&net, &split, &settings).unwrap();
@@ -51,17 +53,17 @@ fn every_objective_and_optimizer_trains() {
 #[test]
 fn both_modes_train_on_all_of_s_and_on_the_bound_set() {
     let split = common::split(160);
-    for (mode, train_on) in [("sample", "all"), ("local", "bound")] {
+    for (mode, train_on) in [(TrainMode::Sample, TrainOn::All), (TrainMode::Local, TrainOn::Bound)] {
         let (_, net) = common::network("linear-3-2", 0.3);
         let settings = pacbayes_posterior::PosteriorSettings {
-            mode: mode.into(),
-            train_on: train_on.into(),
-            ..common::settings("f-quad", "sgd", 2).settings().clone()
+            mode,
+            train_on,
+            ..common::settings(ObjectiveKind::FQuad, OptimizerKind::Sgd, 2).settings().clone()
         }
         .check()
         .unwrap();
         let outcome = train(&net, &split, &settings, TrainOptions::default()).unwrap();
-        let n = if train_on == "bound" { split.bound().n() } else { split.n_train() };
+        let n = if train_on == TrainOn::Bound { split.bound().n() } else { split.n_train() };
         assert_eq!(outcome.steps_per_epoch, n.div_ceil(40), "{mode} {train_on}");
     }
 }
@@ -70,7 +72,7 @@ fn both_modes_train_on_all_of_s_and_on_the_bound_set() {
 fn the_reported_kl_is_the_kl_of_the_saved_tensors() {
     let split = common::split(240);
     let (prior, net) = common::network("linear-3-2", 0.2);
-    let settings = common::settings("f-quad", "sgd", 4);
+    let settings = common::settings(ObjectiveKind::FQuad, OptimizerKind::Sgd, 4);
     let outcome = train(&net, &split, &settings, TrainOptions::default()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let record = PosteriorRecord::describe(&settings, &net, &split, &outcome);
@@ -131,7 +133,7 @@ fn a_warm_up_trains_the_mean_network_and_leaves_rho_at_the_prior() {
     let settings = PosteriorSettings {
         warmup_epochs: 6,
         warmup_learning_rate: 0.5,
-        ..common::settings("f-quad", "sgd", 1).settings().clone()
+        ..common::settings(ObjectiveKind::FQuad, OptimizerKind::Sgd, 1).settings().clone()
     }
     .check()
     .unwrap();

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 use pacbayes_pipeline::{PosteriorConfig, RunDir, train_posterior};
+use pacbayes_posterior::{ObjectiveKind, OptimizerKind, Preconditioner, TrainMode, TrainOn};
 
 use crate::progress::Terminal;
 
@@ -19,8 +20,8 @@ pub(crate) struct PosteriorArgs {
     #[arg(long)]
     config: Option<PathBuf>,
     /// f-classic, f-quad, f-lambda, f-kl or bbb.
-    #[arg(long)]
-    objective: Option<String>,
+    #[arg(long, value_enum)]
+    objective: Option<ObjectiveKind>,
     /// Passes over the training data.
     #[arg(long)]
     epochs: Option<usize>,
@@ -31,8 +32,8 @@ pub(crate) struct PosteriorArgs {
     #[arg(long)]
     momentum: Option<f64>,
     /// sgd or adam.
-    #[arg(long)]
-    optimizer: Option<String>,
+    #[arg(long, value_enum)]
+    optimizer: Option<OptimizerKind>,
     /// Adam's β₁ in [0, 1) (default 0.9).
     #[arg(long)]
     adam_beta1: Option<f64>,
@@ -55,11 +56,11 @@ pub(crate) struct PosteriorArgs {
     #[arg(long)]
     beta: Option<f64>,
     /// all (all of S) or bound (S_bound only).
-    #[arg(long)]
-    train_on: Option<String>,
+    #[arg(long, value_enum)]
+    train_on: Option<TrainOn>,
     /// local (local reparameterization) or sample (one weight draw per step).
-    #[arg(long)]
-    mode: Option<String>,
+    #[arg(long, value_enum)]
+    mode: Option<TrainMode>,
     /// Seed of the example order and of every noise draw.
     #[arg(long)]
     seed: Option<u64>,
@@ -81,8 +82,8 @@ pub(crate) struct PosteriorArgs {
     resume: bool,
     /// kl (SGD steps preconditioned by the KL's curvature, on f64 master copies) or none (one
     /// learning rate for every μ and ρ).
-    #[arg(long)]
-    preconditioner: Option<String>,
+    #[arg(long, value_enum)]
+    preconditioner: Option<Preconditioner>,
     /// Where the tensors live: cpu (default), cuda, cuda:N, metal or metal:N (a GPU needs a build
     /// with the `cuda` or `metal` feature).
     #[arg(long)]

@@ -5,7 +5,7 @@
 use candle_core::Device;
 use pacbayes_data::{LinearTeacher, Split, SplitConfig};
 use pacbayes_nn::{Architecture, GaussianWeights, Network};
-use pacbayes_posterior::{CheckedSettings, PosteriorSettings};
+use pacbayes_posterior::{CheckedSettings, ObjectiveKind, OptimizerKind, PosteriorSettings};
 
 /// 240 examples in 3 features from a noisy linear teacher, split half and half.
 pub fn split(n: usize) -> Split {
@@ -22,13 +22,13 @@ pub fn network(arch: &str, sigma0: f64) -> (GaussianWeights, Network) {
 }
 
 /// Settings for a few quick epochs.
-pub fn settings(objective: &str, optimizer: &str, epochs: usize) -> CheckedSettings {
+pub fn settings(objective: ObjectiveKind, optimizer: OptimizerKind, epochs: usize) -> CheckedSettings {
     PosteriorSettings {
-        objective: objective.into(),
-        optimizer: optimizer.into(),
+        objective,
+        optimizer,
         epochs,
         batch_size: 40,
-        learning_rate: if optimizer == "adam" { 0.01 } else { 0.05 },
+        learning_rate: if optimizer == OptimizerKind::Adam { 0.01 } else { 0.05 },
         momentum: 0.9,
         ..PosteriorSettings::default()
     }
