@@ -2,7 +2,7 @@
 //! the pipeline's stop flag (a stopped run leaves no folder, and runs again next time).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 use anyhow::{Context, Result};
 use pacbayes_pipeline::{Control, Observer};
@@ -62,10 +62,7 @@ impl Observer for Lines {
 /// The Ctrl-C handler cannot be installed.
 pub(crate) fn control() -> Result<Control> {
     let stop = Arc::new(AtomicBool::new(false));
-    let handler = stop.clone();
-    match ctrlc::set_handler(move || handler.store(true, Ordering::SeqCst)) {
-        Ok(()) | Err(ctrlc::Error::MultipleHandlers) => {}
-        Err(e) => return Err(e).context("installing the Ctrl-C handler"),
-    }
+    signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&stop))
+        .context("installing the Ctrl-C handler")?;
     Ok(Control::new(Arc::new(Lines)).with_stop(stop))
 }

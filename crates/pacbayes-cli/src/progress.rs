@@ -167,10 +167,7 @@ fn stop_flag() -> Result<Arc<AtomicBool>> {
         return Ok(flag.clone());
     }
     let flag = Arc::new(AtomicBool::new(false));
-    let handler = flag.clone();
-    match ctrlc::set_handler(move || handler.store(true, Ordering::SeqCst)) {
-        // Another part of the program handles Ctrl-C already: training then stops only by its budgets.
-        Ok(()) | Err(ctrlc::Error::MultipleHandlers) => Ok(FLAG.get_or_init(|| flag).clone()),
-        Err(e) => Err(anyhow::Error::new(e).context("installing the Ctrl-C handler")),
-    }
+    signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&flag))
+        .map_err(|e| anyhow::Error::new(e).context("installing the Ctrl-C handler"))?;
+    Ok(FLAG.get_or_init(|| flag).clone())
 }

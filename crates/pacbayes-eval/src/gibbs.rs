@@ -245,6 +245,7 @@ mod tests {
         // cnn9: padded convolutions, drawn per example as the mean network pads them.
         for arch in [
             Architecture::Cnn,
+            Architecture::Cnn6,
             Architecture::Cnn9,
             Architecture::FcnBinary,
             Architecture::Linear { inputs: 6, classes: 3 },

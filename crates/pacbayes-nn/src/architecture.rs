@@ -6,7 +6,8 @@ use std::str::FromStr;
 use crate::{Error, Result};
 
 /// The names [`Architecture::from_str`] accepts, in words (used in error messages).
-const ACCEPTED: &str = "fcn, cnn, fcn-binary (or mlp600), cnn9, cnn13, cnn15, linear-{inputs}-{classes}";
+const ACCEPTED: &str =
+    "fcn, cnn, cnn6, fcn-binary (or mlp600), cnn9, cnn13, cnn15, linear-{inputs}-{classes}";
 
 /// A network architecture. Every layer is Gaussian; the number of Gaussian layers fixes the
 /// parameter names `layers.{i}.weight` and `layers.{i}.bias`, i = 0, 1, ...
@@ -26,6 +27,11 @@ pub enum Architecture {
     /// Their 4-layer MNIST CNN (`cnn`): conv 1→32 3×3, ReLU, conv 32→64 3×3, ReLU, max-pool 2,
     /// flatten, fc 9216→128, ReLU, fc 128→10.
     Cnn,
+    /// A deeper MNIST CNN (`cnn6`), VGG-style, with 3×3 convolutions padded by 1: conv 1→32, ReLU,
+    /// max-pool 2 (28 → 14), conv 32→64, ReLU, conv 64→64, ReLU, max-pool 2 (14 → 7), conv 64→128,
+    /// ReLU, flatten, fc 6272→128, ReLU, fc 128→10. It costs about 1.3 times the `cnn`'s
+    /// multiply-adds per example and has fewer parameters (0.9 million against 1.2 million).
+    Cnn6,
     /// One hidden layer of 600 ReLU units and 2 outputs, for binary MNIST as in Dziugaite & Roy
     /// (`fcn-binary`, also `mlp600`).
     FcnBinary,
@@ -185,6 +191,22 @@ impl Architecture {
                 Stage::hidden(linear(9216, 128)),
                 Stage::output(linear(128, 10)),
             ],
+            Architecture::Cnn6 => {
+                let conv = |in_channels, out_channels| LayerSpec::Conv2d {
+                    in_channels,
+                    out_channels,
+                    kernel: 3,
+                    padding: 1,
+                };
+                vec![
+                    Stage { layer: conv(1, 32), relu: true, max_pool: Some(2), dropout: false },
+                    Stage { layer: conv(32, 64), relu: true, max_pool: None, dropout: true },
+                    Stage { layer: conv(64, 64), relu: true, max_pool: Some(2), dropout: true },
+                    Stage { layer: conv(64, 128), relu: true, max_pool: None, dropout: true },
+                    Stage::hidden(linear(128 * 7 * 7, 128)),
+                    Stage::output(linear(128, 10)),
+                ]
+            }
             Architecture::FcnBinary => vec![Stage::hidden(linear(784, 600)), Stage::output(linear(600, 2))],
             Architecture::Cnn9 => cifar_cnn(&[&[32, 64], &[128, 128], &[256, 256]]),
             Architecture::Cnn13 => cifar_cnn(&[&[32, 64], &[128, 128], &[256, 256, 256], &[512, 512, 512]]),
@@ -203,7 +225,9 @@ impl Architecture {
     /// split and applied to the data before it reaches the network.
     pub fn input_normalization(&self) -> Option<(f32, f32)> {
         match *self {
-            Architecture::Fcn | Architecture::Cnn | Architecture::FcnBinary => Some((0.1307, 0.3081)),
+            Architecture::Fcn | Architecture::Cnn | Architecture::Cnn6 | Architecture::FcnBinary => {
+                Some((0.1307, 0.3081))
+            }
             Architecture::Linear { .. } | Architecture::Cnn9 | Architecture::Cnn13 | Architecture::Cnn15 => {
                 None
             }
@@ -215,7 +239,7 @@ impl Architecture {
     pub fn example_shape(&self) -> Vec<usize> {
         match *self {
             Architecture::Fcn | Architecture::FcnBinary => vec![784],
-            Architecture::Cnn => vec![1, 28, 28],
+            Architecture::Cnn | Architecture::Cnn6 => vec![1, 28, 28],
             Architecture::Cnn9 | Architecture::Cnn13 | Architecture::Cnn15 => vec![3, 32, 32],
             Architecture::Linear { inputs, .. } => vec![inputs],
         }
@@ -231,6 +255,7 @@ impl Architecture {
         match *self {
             Architecture::Fcn
             | Architecture::Cnn
+            | Architecture::Cnn6
             | Architecture::Cnn9
             | Architecture::Cnn13
             | Architecture::Cnn15 => 10,
@@ -285,6 +310,7 @@ impl fmt::Display for Architecture {
         match self {
             Architecture::Fcn => f.write_str("fcn"),
             Architecture::Cnn => f.write_str("cnn"),
+            Architecture::Cnn6 => f.write_str("cnn6"),
             Architecture::FcnBinary => f.write_str("fcn-binary"),
             Architecture::Cnn9 => f.write_str("cnn9"),
             Architecture::Cnn13 => f.write_str("cnn13"),
@@ -303,6 +329,7 @@ impl FromStr for Architecture {
         match lower.as_str() {
             "fcn" => Ok(Architecture::Fcn),
             "cnn" => Ok(Architecture::Cnn),
+            "cnn6" => Ok(Architecture::Cnn6),
             "fcn-binary" | "mlp600" => Ok(Architecture::FcnBinary),
             "cnn9" => Ok(Architecture::Cnn9),
             "cnn13" => Ok(Architecture::Cnn13),
@@ -330,6 +357,7 @@ mod tests {
         for arch in [
             Architecture::Fcn,
             Architecture::Cnn,
+            Architecture::Cnn6,
             Architecture::FcnBinary,
             Architecture::Cnn9,
             Architecture::Cnn13,
@@ -354,6 +382,20 @@ mod tests {
         assert_eq!(stages[2].layer, LayerSpec::Linear { inputs: 64 * 12 * 12, outputs: 128 });
         assert_eq!(Architecture::Cnn.params().len(), 8);
         assert_eq!(Architecture::Cnn.params()[2], ("layers.1.weight".to_string(), vec![64, 32, 3, 3]));
+    }
+
+    #[test]
+    fn cnn6_shapes_chain() {
+        // 28 → pool 14 → pool 7 with "same" 3×3 convolutions; 128 · 7 · 7 = 6272 inputs to the first
+        // fully connected layer.
+        let stages = Architecture::Cnn6.stages();
+        assert_eq!(stages.len(), 6);
+        assert_eq!(stages[4].layer, LayerSpec::Linear { inputs: 128 * 7 * 7, outputs: 128 });
+        assert_eq!(stages.iter().filter(|s| s.max_pool.is_some()).count(), 2);
+        let conv: usize = [(1, 32), (32, 64), (64, 64), (64, 128)].iter().map(|&(i, o)| o * i * 9 + o).sum();
+        let fc: usize = [(6272, 128), (128, 10)].iter().map(|&(i, o)| o * i + o).sum();
+        assert_eq!(Architecture::Cnn6.num_params(), conv + fc);
+        assert_eq!(Architecture::Cnn6.example_shape(), vec![1, 28, 28]);
     }
 
     #[test]

@@ -11,6 +11,7 @@ fn every_architecture_gives_logits_of_the_right_shape() -> TestResult {
     let cases = [
         (Architecture::Fcn, 10, 4),
         (Architecture::Cnn, 10, 4),
+        (Architecture::Cnn6, 10, 6),
         (Architecture::FcnBinary, 2, 2),
         (Architecture::Linear { inputs: 6, classes: 3 }, 3, 1),
         (Architecture::Cnn9, 10, 9),
@@ -36,7 +37,7 @@ fn mnist_inputs_are_reshaped_either_way() -> TestResult {
     let dev = Device::Cpu;
     let flat = Tensor::from_vec(Noise::new(3).standard_normal(2 * 784), (2, 784), &dev)?;
     let image = flat.reshape((2, 1, 28, 28))?;
-    for arch in [Architecture::Fcn, Architecture::Cnn] {
+    for arch in [Architecture::Fcn, Architecture::Cnn, Architecture::Cnn6] {
         let net = Network::from_seed(arch, 0.03, 0, &dev)?;
         let a = net.forward_mean(&flat)?.flatten_all()?.to_vec1::<f32>()?;
         let b = net.forward_mean(&image)?.flatten_all()?.to_vec1::<f32>()?;

@@ -32,6 +32,7 @@ fn every_layer_and_bias_counts_in_the_laplace_kl() -> TestResult {
         Architecture::FcnBinary,
         Architecture::Fcn,
         Architecture::Cnn,
+        Architecture::Cnn6,
         Architecture::Cnn9,
         Architecture::Cnn13,
         Architecture::Cnn15,

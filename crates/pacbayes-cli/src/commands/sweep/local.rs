@@ -146,10 +146,9 @@ fn bound_of(dir: &SweepDir, run: &PlannedRun) -> String {
     )
 }
 
-/// A flag that Ctrl-C sets (when no other handler is installed in this process).
+/// A flag that Ctrl-C sets (if the handler cannot be installed, the sweep stops only when done).
 fn stop_flag() -> Arc<AtomicBool> {
     let flag = Arc::new(AtomicBool::new(false));
-    let set = Arc::clone(&flag);
-    let _ = ctrlc::set_handler(move || set.store(true, Ordering::SeqCst));
+    let _ = signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&flag));
     flag
 }
