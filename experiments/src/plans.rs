@@ -127,11 +127,12 @@ pub fn data_scarce() -> Vec<Planned> {
 }
 
 /// `prior_families`: the scale families of a learnt prior, each fitted on S_prior alone.
-pub const PRIOR_FAMILIES: [ScaleFamily; 3] =
-    [ScaleFamily::Scalar, ScaleFamily::Fisher, ScaleFamily::PerLayer];
+pub const PRIOR_FAMILIES: [ScaleFamily; 4] =
+    [ScaleFamily::Scalar, ScaleFamily::Fisher, ScaleFamily::PerLayer, ScaleFamily::Swag];
 
 /// The MNIST FCN with a prior learnt on half of the training set whose scale is σ₀ everywhere,
-/// shaped by the diagonal Fisher of S_prior, or set per layer, × f-quad and f-kl.
+/// shaped by the diagonal Fisher of S_prior, set per layer, or shaped by the spread of SGD
+/// snapshots on S_prior around their average (which becomes the mean), × f-quad and f-kl.
 pub fn prior_families() -> Vec<Planned> {
     let mut plan = Vec::new();
     for scale in PRIOR_FAMILIES {

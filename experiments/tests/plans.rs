@@ -68,7 +68,7 @@ fn legacy(experiment: &str) -> Vec<(String, String)> {
             }
         }
         "prior_families" => {
-            for scale in ["scalar", "fisher", "per-layer"] {
+            for scale in ["scalar", "fisher", "per-layer", "swag"] {
                 for objective in ["f-quad", "f-kl"] {
                     let config = format!(
                         "[prior]\ndataset = \"mnist\"\narchitecture = \"fcn\"\nkind = \"learnt\"\n\
@@ -166,7 +166,7 @@ fn every_typed_plan_gives_the_configurations_of_its_former_toml() {
             }
         }
     }
-    assert_eq!(compared, 2 * (4 + 9 + 8 + 4 + 18 + 10 + 6));
+    assert_eq!(compared, 2 * (4 + 9 + 8 + 4 + 18 + 10 + 8));
 }
 
 #[test]

@@ -235,3 +235,64 @@ fn per_layer_scales_are_chosen_on_the_validation_slice_and_recorded() {
     assert!(record["description"].as_str().unwrap().contains("per-layer"), "{record}");
     assert!(record["union_cost_nats"].as_f64().unwrap().abs() < 1e-12, "S_prior-only choices are free");
 }
+
+#[test]
+fn a_swag_scale_is_fitted_on_s_prior_and_recorded() {
+    let dir = scratch("swag");
+    let dataset = write_csv(&dir.join("blobs.csv"));
+    let out = dir.join("prior");
+    let args = |scale: &'static str, out: &Path| -> Vec<String> {
+        let fixed = [
+            "prior",
+            "--architecture",
+            "linear",
+            "--sigma0",
+            "0.05",
+            "--no-scale-grid",
+            "--epochs",
+            "3",
+            "--batch-size",
+            "20",
+            "--learning-rate",
+            "0.05",
+        ];
+        let mut args: Vec<String> = fixed.iter().map(|a| (*a).to_owned()).collect();
+        for a in ["--dataset", &dataset, "--scale", scale, "--out", out.to_str().unwrap()] {
+            args.push(a.to_owned());
+        }
+        args
+    };
+    let run_with = |scale, out: &Path| {
+        let args = args(scale, out);
+        pacbayes(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let run = run_with("swag", &out);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("prior.json")).unwrap()).unwrap();
+    let fit = &record["scale_fit"];
+    // The defaults: 5 more epochs, 4 snapshots each, at the ERM's learning rate; five candidates,
+    // the chosen multiple of sigma0 one of them.
+    assert_eq!(fit["settings"]["epochs"].as_u64(), Some(5), "{record}");
+    assert_eq!(fit["snapshots"].as_u64(), Some(20), "{record}");
+    assert!((fit["learning_rate"].as_f64().unwrap() - 0.05).abs() < 1e-12, "{record}");
+    assert_eq!(fit["candidates"].as_array().unwrap().len(), 5, "{record}");
+    let m = fit["multiplier"].as_f64().unwrap();
+    assert!([0.5, 1.0, 2.0, 4.0, 8.0].iter().any(|c| (m - c).abs() < 1e-12), "{m}");
+    assert!((fit["scale"].as_f64().unwrap() - m * 0.05).abs() < 1e-12, "{record}");
+    for key in ["erm_validation_error", "mean_validation_error"] {
+        assert!((0.0..=1.0).contains(&fit[key].as_f64().unwrap()), "{key}: {record}");
+    }
+    assert!(fit["n_prior"].as_u64().unwrap() > 0 && fit["n_validation"].as_u64().unwrap() > 0, "{record}");
+    assert!(record["description"].as_str().unwrap().contains("swag"), "{record}");
+    assert!(record["union_cost_nats"].as_f64().unwrap().abs() < 1e-12, "S_prior-only choices are free");
+    // `ensemble` names the same family; a misspelt one is a usage error that lists them.
+    let alias = dir.join("alias");
+    let run = run_with("ensemble", &alias);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let again: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(alias.join("prior.json")).unwrap()).unwrap();
+    assert_eq!(again["scale_fit"], record["scale_fit"], "the alias fits the same prior");
+    let refused = run_with("swa", &dir.join("x"));
+    assert_user_error(&refused, "swag");
+}

@@ -5,7 +5,7 @@ use pacbayes_data::{DatasetSpec, Split, SplitConfig, TabularOptions};
 use pacbayes_nn::{Architecture, Family, Network};
 use pacbayes_prior::{
     DataFree, FisherScaled, FisherSettings, FromFile, Learnt, PerLayerScaled, PerLayerSettings, Prior,
-    PriorRecord, SavedPrior, ScaleFamily, ScaleFit, error_rate,
+    PriorRecord, SavedPrior, ScaleFamily, ScaleFit, SwagScaled, SwagSettings, error_rate,
 };
 
 use crate::control::{Control, Stage};
@@ -71,25 +71,33 @@ pub fn fit_prior(
                 Learnt::fit(architecture, &settings, split.prior(), split.validation(), device, &mut hook);
             observer.training_finished(Stage::Prior);
             let prior = fitted?;
-            if config.scale == ScaleFamily::Fisher {
-                let settings = FisherSettings { seed: config.seed, ..FisherSettings::default() };
-                let shaped = FisherScaled::fit(&prior, &settings, split.prior(), split.validation(), device)?;
-                let mut record = PriorRecord::describe("learnt", &shaped, architecture);
-                record.fit = Some(prior.record().clone());
-                record.scale_fit = Some(ScaleFit::Fisher(shaped.record().clone()));
-                (shaped.weights(architecture, device)?, record)
-            } else if config.scale == ScaleFamily::PerLayer {
-                let settings = PerLayerSettings { seed: config.seed, ..PerLayerSettings::default() };
-                let shaped = PerLayerScaled::fit(&prior, &settings, split.validation(), device)?;
-                let mut record = PriorRecord::describe("learnt", &shaped, architecture);
-                record.fit = Some(prior.record().clone());
-                record.scale_fit = Some(ScaleFit::PerLayer(shaped.record().clone()));
-                (shaped.weights(architecture, device)?, record)
-            } else {
-                let mut record = PriorRecord::describe("learnt", &prior, architecture);
-                record.fit = Some(prior.record().clone());
-                (prior.weights(architecture, device)?, record)
-            }
+            let (shaped, scale_fit): (Box<dyn Prior>, Option<ScaleFit>) = match config.scale {
+                ScaleFamily::Scalar => (Box::new(prior.clone()), None),
+                ScaleFamily::Fisher => {
+                    let settings = FisherSettings { seed: config.seed, ..FisherSettings::default() };
+                    let shaped =
+                        FisherScaled::fit(&prior, &settings, split.prior(), split.validation(), device)?;
+                    let fit = ScaleFit::Fisher(shaped.record().clone());
+                    (Box::new(shaped), Some(fit))
+                }
+                ScaleFamily::PerLayer => {
+                    let settings = PerLayerSettings { seed: config.seed, ..PerLayerSettings::default() };
+                    let shaped = PerLayerScaled::fit(&prior, &settings, split.validation(), device)?;
+                    let fit = ScaleFit::PerLayer(shaped.record().clone());
+                    (Box::new(shaped), Some(fit))
+                }
+                ScaleFamily::Swag => {
+                    let settings = SwagSettings { seed: config.seed, ..SwagSettings::default() };
+                    let shaped =
+                        SwagScaled::fit(&prior, &settings, split.prior(), split.validation(), device)?;
+                    let fit = ScaleFit::Swag(shaped.record().clone());
+                    (Box::new(shaped), Some(fit))
+                }
+            };
+            let mut record = PriorRecord::describe("learnt", shaped.as_ref(), architecture);
+            record.fit = Some(prior.record().clone());
+            record.scale_fit = scale_fit;
+            (shaped.weights(architecture, device)?, record)
         }
         PriorKind::DataFree => {
             let prior = DataFree::new(scale, config.seed);

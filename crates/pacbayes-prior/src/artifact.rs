@@ -20,6 +20,8 @@ pub enum ScaleFit {
     Fisher(crate::FisherRecord),
     /// The per-layer scales.
     PerLayer(crate::PerLayerRecord),
+    /// The SWAG-shaped scale (and SWA mean).
+    Swag(crate::SwagRecord),
 }
 
 /// File name of the tensors.

@@ -124,7 +124,13 @@ pub(crate) fn train(
 
 /// One step of SGD with momentum, as PyTorch does it: v ← m·v + g, w ← w − lr·v, in place (one
 /// pass per tensor for each, no allocation).
-fn sgd_step(vars: &[Var], velocity: &mut [Tensor], loss: &Tensor, lr: f64, momentum: f64) -> Result<()> {
+pub(crate) fn sgd_step(
+    vars: &[Var],
+    velocity: &mut [Tensor],
+    loss: &Tensor,
+    lr: f64,
+    momentum: f64,
+) -> Result<()> {
     let grads = loss.backward()?;
     for (var, v) in vars.iter().zip(velocity.iter_mut()) {
         let Some(g) = grads.get(var.as_tensor()) else { continue };
@@ -133,7 +139,8 @@ fn sgd_step(vars: &[Var], velocity: &mut [Tensor], loss: &Tensor, lr: f64, momen
     Ok(())
 }
 
-fn snapshot(vars: &[Var]) -> Result<Vec<Tensor>> {
+/// A copy of the current value of every variable.
+pub(crate) fn snapshot(vars: &[Var]) -> Result<Vec<Tensor>> {
     Ok(vars.iter().map(|v| v.as_tensor().copy()).collect::<candle_core::Result<_>>()?)
 }
 

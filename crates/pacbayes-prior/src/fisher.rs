@@ -22,6 +22,9 @@ use crate::prior::same_architecture;
 use crate::{Error, Learnt, Prior, Result};
 
 /// How the prior's scale is set: one σ₀ for every weight, or shaped per weight from S_prior.
+///
+/// Read from (and written as) `scalar`, `fisher`, `per-layer` and `swag`; `ensemble` is read as
+/// `swag`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ScaleFamily {
@@ -34,6 +37,11 @@ pub enum ScaleFamily {
     /// σ_l = m_l σ₀ for each layer, every m_l chosen on the validation slice of S_prior
     /// ([`PerLayerScaled`](crate::PerLayerScaled)).
     PerLayer,
+    /// σᵢ ∝ the spread of SGD snapshots on S_prior around their average (diagonal SWA-Gaussian),
+    /// the mean moved to that average, with one global scale chosen on the validation slice of
+    /// S_prior ([`SwagScaled`](crate::SwagScaled)). Also read as `ensemble`.
+    #[serde(alias = "ensemble")]
+    Swag,
 }
 
 impl std::str::FromStr for ScaleFamily {
@@ -44,7 +52,8 @@ impl std::str::FromStr for ScaleFamily {
             "scalar" => Ok(Self::Scalar),
             "fisher" => Ok(Self::Fisher),
             "per-layer" => Ok(Self::PerLayer),
-            _ => Err("expected scalar, fisher or per-layer".to_owned()),
+            "swag" | "ensemble" => Ok(Self::Swag),
+            _ => Err("expected scalar, fisher, per-layer or swag (alias ensemble)".to_owned()),
         }
     }
 }
@@ -55,6 +64,7 @@ impl std::fmt::Display for ScaleFamily {
             Self::Scalar => "scalar",
             Self::Fisher => "fisher",
             Self::PerLayer => "per-layer",
+            Self::Swag => "swag",
         })
     }
 }
@@ -166,6 +176,72 @@ pub(crate) fn stochastic_error(
     Ok(wrong as f64 / total.max(1) as f64)
 }
 
+/// The outcome of [`GlobalScaleGrid::choose`].
+pub(crate) struct GlobalScale {
+    /// The means with the chosen scale.
+    pub(crate) weights: GaussianWeights,
+    /// The chosen multiplier of σ₀.
+    pub(crate) multiplier: f64,
+    /// (multiplier, stochastic validation error) of every candidate.
+    pub(crate) candidates: Vec<(f64, f64)>,
+}
+
+/// The candidates of a global scale $c = m\,\sigma_0$ laid over a per-weight shape, and the rule
+/// that chooses among them on the validation slice of S_prior.
+pub(crate) struct GlobalScaleGrid<'a> {
+    /// Candidate multipliers m of σ₀ (finite, positive, not empty).
+    pub(crate) multipliers: &'a [f64],
+    /// σ₀.
+    pub(crate) sigma0: f64,
+    /// The validation error a candidate may add to the reference error.
+    pub(crate) tolerance: f64,
+    /// Weight draws per candidate.
+    pub(crate) draws: usize,
+    /// Seed of the weight draws.
+    pub(crate) seed: u64,
+}
+
+impl GlobalScaleGrid<'_> {
+    /// Tries σ = m σ₀ · `shape` around the means of `means` for every multiplier, smallest first,
+    /// and keeps the largest whose stochastic validation error is at most `reference_error` +
+    /// tolerance (the smallest when none is).
+    pub(crate) fn choose(
+        &self,
+        means: &GaussianWeights,
+        shape: &[Tensor],
+        reference_error: f64,
+        validation: ValidationSet<'_>,
+    ) -> Result<GlobalScale> {
+        let mut multipliers = self.multipliers.to_vec();
+        multipliers.sort_by(f64::total_cmp);
+        let (mut candidates, mut chosen) = (Vec::new(), (multipliers[0], None));
+        for &m in &multipliers {
+            let sigma =
+                shape.iter().map(|s| s.affine(m * self.sigma0, 0.0)).collect::<candle_core::Result<_>>()?;
+            let weights = GaussianWeights::new(means.architecture(), means.mu().to_vec(), sigma)?;
+            let error = stochastic_error(&weights, validation, self.draws, self.seed)?;
+            candidates.push((m, error));
+            if error <= reference_error + self.tolerance || chosen.1.is_none() {
+                chosen = (m, Some(weights));
+            }
+        }
+        let weights = chosen.1.expect("at least one candidate");
+        Ok(GlobalScale { weights, multiplier: chosen.0, candidates })
+    }
+}
+
+/// Checks that `multipliers` is a non-empty list of finite positive values.
+pub(crate) fn check_multipliers(multipliers: &[f64]) -> Result<()> {
+    if multipliers.is_empty() || multipliers.iter().any(|m| !(*m > 0.0 && m.is_finite())) {
+        return Err(Error::InvalidSetting {
+            name: "multipliers",
+            value: format!("{multipliers:?}"),
+            expected: "finite positive values",
+        });
+    }
+    Ok(())
+}
+
 impl FisherScaled {
     /// Shapes the scale of the learnt prior `base` by the Fisher diagonal of `prior` at its mean and
     /// chooses the global scale on `validation` (both slices of S_prior; S_bound cannot be passed).
@@ -186,15 +262,7 @@ impl FisherScaled {
         if prior.is_empty() {
             return Err(Error::EmptyPriorSet);
         }
-        if settings.multipliers.is_empty()
-            || settings.multipliers.iter().any(|m| !(*m > 0.0 && m.is_finite()))
-        {
-            return Err(invalid(
-                "multipliers",
-                format!("{:?}", settings.multipliers),
-                "finite positive values",
-            ));
-        }
+        check_multipliers(&settings.multipliers)?;
         let means = base.gaussian();
         let fisher = diagonal_fisher(means, prior, settings.batch_size, device)?;
         let (mut total, mut count) = (0.0, 0usize);
@@ -207,23 +275,17 @@ impl FisherScaled {
             .iter()
             .map(|f| f.affine(1.0, lambda)?.recip()?.affine(2.0 * lambda, 0.0)?.sqrt())
             .collect::<candle_core::Result<_>>()?;
-        let sigma0 = base.scale().sigma0();
         let mean_net = Network::from_prior(means)?;
         let mean_validation_error = error_rate(&mean_net, validation.batches(1000), device)?;
-        let mut multipliers = settings.multipliers.clone();
-        multipliers.sort_by(f64::total_cmp);
-        let (mut candidates, mut chosen) = (Vec::new(), (multipliers[0], None));
-        for &m in &multipliers {
-            let sigma =
-                shape.iter().map(|s| s.affine(m * sigma0, 0.0)).collect::<candle_core::Result<_>>()?;
-            let weights = GaussianWeights::new(means.architecture(), means.mu().to_vec(), sigma)?;
-            let error = stochastic_error(&weights, validation, settings.draws, settings.seed)?;
-            candidates.push((m, error));
-            if error <= mean_validation_error + settings.tolerance || chosen.1.is_none() {
-                chosen = (m, Some(weights));
-            }
-        }
-        let (multiplier, weights) = (chosen.0, chosen.1.expect("at least one candidate"));
+        let grid = GlobalScaleGrid {
+            multipliers: &settings.multipliers,
+            sigma0: base.scale().sigma0(),
+            tolerance: settings.tolerance,
+            draws: settings.draws,
+            seed: settings.seed,
+        };
+        let GlobalScale { weights, multiplier, candidates } =
+            grid.choose(means, &shape, mean_validation_error, validation)?;
         let record = FisherRecord {
             settings: settings.clone(),
             n_prior: prior.len(),

@@ -52,6 +52,7 @@ mod per_layer;
 mod prior;
 mod scale;
 mod settings;
+mod swag;
 #[cfg(test)]
 mod test_support;
 
@@ -66,3 +67,4 @@ pub use per_layer::{PerLayerRecord, PerLayerScaled, PerLayerSettings};
 pub use prior::Prior;
 pub use scale::ScaleChoice;
 pub use settings::{CheckedSettings, LearntSettings, LrSchedule};
+pub use swag::{SwagRecord, SwagScaled, SwagSettings};
