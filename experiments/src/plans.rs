@@ -213,6 +213,17 @@ pub fn mnist_table() -> Vec<Planned> {
     plan
 }
 
+/// `mnist_cnn6`: the deeper MNIST CNN `cnn6` with a prior learnt on half of the training set and
+/// f-quad; its prior, posterior and certificate as the `cnn` rows of [`mnist_table`].
+pub fn mnist_cnn6() -> Vec<Planned> {
+    vec![Planned::new("mnist-cnn6-learnt-f-quad", |c: &mut RunConfig| {
+        prior(c, "mnist", "cnn6", PriorKind::Learnt, 0.5);
+        c.posterior.objective = ObjectiveKind::FQuad;
+        cnn_prior(c);
+        cnn_posterior(c);
+    })]
+}
+
 /// The MNIST FCN with a prior learnt on a fraction α ∈ {0, 0.1, …, 0.9} of the training set (α = 0:
 /// data-free, σ₀ = 0.03), f-quad.
 pub fn prior_fraction_sweep() -> Vec<Planned> {

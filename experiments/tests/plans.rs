@@ -105,6 +105,13 @@ fn legacy(experiment: &str) -> Vec<(String, String)> {
                 }
             }
         }
+        "mnist_cnn6" => {
+            let config = format!(
+                "[prior]\ndataset = \"mnist\"\narchitecture = \"cnn6\"\nkind = \"learnt\"\n\
+                 prior_fraction = 0.5\n{CNN_PRIOR}[posterior]\nobjective = \"f-quad\"\n{CNN_POSTERIOR}"
+            );
+            push("mnist-cnn6-learnt-f-quad".to_owned(), config);
+        }
         "prior_fraction_sweep" => {
             for tenths in 0..10 {
                 let alpha = f64::from(tenths) / 10.0;
@@ -129,18 +136,20 @@ fn typed(experiment: &str) -> Vec<Planned> {
         "data_scarce" => plans::data_scarce(),
         "fashion_mnist" => plans::fashion_mnist(),
         "mnist_table" => plans::mnist_table(),
+        "mnist_cnn6" => plans::mnist_cnn6(),
         "prior_fraction_sweep" => plans::prior_fraction_sweep(),
         "prior_families" => plans::prior_families(),
         other => panic!("no experiment {other}"),
     }
 }
 
-const EXPERIMENTS: [&str; 7] = [
+const EXPERIMENTS: [&str; 8] = [
     "binary_mnist",
     "cifar10_table",
     "data_scarce",
     "fashion_mnist",
     "mnist_table",
+    "mnist_cnn6",
     "prior_fraction_sweep",
     "prior_families",
 ];
@@ -166,7 +175,7 @@ fn every_typed_plan_gives_the_configurations_of_its_former_toml() {
             }
         }
     }
-    assert_eq!(compared, 2 * (4 + 9 + 8 + 4 + 18 + 10 + 8));
+    assert_eq!(compared, 2 * (4 + 9 + 8 + 4 + 18 + 1 + 10 + 8));
 }
 
 #[test]
