@@ -36,6 +36,7 @@
 //! with [`Error::NonFinite`], naming the epoch, the step and the term.
 
 mod checkpoint;
+mod choices;
 mod error;
 mod lbfgs;
 mod loss;
@@ -50,6 +51,7 @@ mod train;
 mod warmup;
 
 pub use checkpoint::{CHECKPOINT_STATE, CHECKPOINT_TENSORS, CheckpointDir, CheckpointRecord};
+pub use choices::{OptimizerKind, Preconditioner, TrainMode, TrainOn};
 pub use error::{Error, Result};
 pub use lbfgs::{FullBatchObjective, LbfgsOutcome, train_lbfgs};
 pub use loss::{bounded_cross_entropy, misclassified};
@@ -60,8 +62,6 @@ pub use problem::{Evaluation, PosteriorProblem, StepTerms, TrainingData};
 pub use record::{
     CHECKPOINT_DIR, METRICS_CSV, METRICS_PARQUET, PosteriorRecord, RECORD_FILE, WEIGHTS_FILE, save_posterior,
 };
-pub use settings::{
-    CheckedSettings, Optimizer, OptimizerKind, PosteriorSettings, Preconditioner, TrainMode, TrainOn,
-};
+pub use settings::{CheckedSettings, Optimizer, PosteriorSettings};
 pub use solver::{EpochSums, MinibatchSolver, PosteriorState, StepHandle, stream_seed};
 pub use train::{StopReason, TrainOptions, TrainOutcome, train};

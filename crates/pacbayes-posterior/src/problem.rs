@@ -5,9 +5,10 @@ use candle_core::{Device, Tensor};
 use pacbayes_data::{Batch, BoundSet, Split, TrainSet};
 use pacbayes_nn::{Network, Noise};
 
+use crate::choices::TrainOn;
 use crate::loss::{bounded_cross_entropy, misclassified};
 use crate::objective::ObjectiveScale;
-use crate::settings::{CheckedSettings, TrainOn};
+use crate::settings::CheckedSettings;
 use crate::{Error, Result};
 
 /// The examples Q is trained on: all of S or S_bound.

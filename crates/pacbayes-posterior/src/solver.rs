@@ -26,9 +26,10 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::choices::Preconditioner;
 use crate::metrics::EpochMetrics;
 use crate::problem::{Evaluation, PosteriorProblem};
-use crate::settings::{CheckedSettings, Optimizer, Preconditioner};
+use crate::settings::{CheckedSettings, Optimizer};
 use crate::{Error, Result};
 
 /// Where a step was: epoch and step within it, both from 1.
