@@ -5,9 +5,50 @@
 //! Only the prior's ERM sees augmented images, and only images of S_prior: the prior stays
 //! independent of S_bound, so augmentation costs nothing in the bound.
 
+use pacbayes_data::{Batch, PriorSet};
 use rand::Rng;
+use rand_chacha::ChaCha8Rng;
 
 use crate::{Error, Result};
+
+/// The augmented minibatches of S_prior: the examples at the given positions, shifted and then
+/// flipped as asked, each transform drawing from its own random stream.
+pub(crate) struct Augmented<'a> {
+    prior: PriorSet<'a>,
+    shift: Option<(Shift, ChaCha8Rng)>,
+    flip: Option<(Flip, ChaCha8Rng)>,
+}
+
+impl<'a> Augmented<'a> {
+    /// Shifts by up to `max_shift` pixels (none when 0) drawn from `shift_rng`, and horizontal
+    /// flips (when `flip`) drawn from `flip_rng`.
+    ///
+    /// # Errors
+    /// An augmentation that does not fit the examples' shape (see [`Shift::new`], [`Flip::new`]).
+    pub(crate) fn new(
+        prior: PriorSet<'a>,
+        max_shift: usize,
+        shift_rng: ChaCha8Rng,
+        flip: bool,
+        flip_rng: ChaCha8Rng,
+    ) -> Result<Self> {
+        let shift = Shift::new(max_shift, prior.shape())?.map(|s| (s, shift_rng));
+        let flip = if flip { Some((Flip::new(prior.shape())?, flip_rng)) } else { None };
+        Ok(Self { prior, shift, flip })
+    }
+
+    /// The examples at `positions` of S_prior, augmented.
+    pub(crate) fn batch(&mut self, positions: &[usize]) -> Batch {
+        let mut batch = self.prior.gather(positions);
+        if let Some((shift, rng)) = &mut self.shift {
+            shift.apply(&mut batch.features, rng);
+        }
+        if let Some((flip, rng)) = &mut self.flip {
+            flip.apply(&mut batch.features, rng);
+        }
+        batch
+    }
+}
 
 /// Shifts of every image of a batch by up to `max_shift` pixels in each direction, drawn uniformly
 /// and independently per image; pixels shifted in are 0 (MNIST's background).

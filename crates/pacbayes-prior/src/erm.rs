@@ -11,7 +11,7 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::augment::{Flip, Shift};
+use crate::augment::Augmented;
 use crate::settings::CheckedSettings;
 use crate::{Error, Result};
 
@@ -72,23 +72,19 @@ pub(crate) fn train(
     let start = Instant::now();
     let (mut curve, mut best) = (Vec::new(), None::<(f64, usize, Vec<Tensor>)>);
     let steps = order.len().div_ceil(s.batch_size);
-    let shift = Shift::new(s.shift, prior.shape())?;
-    let mut shift_rng = ChaCha8Rng::seed_from_u64(s.seed.wrapping_add(2));
-    let flip = if s.flip { Some(Flip::new(prior.shape())?) } else { None };
-    let mut flip_rng = ChaCha8Rng::seed_from_u64(s.seed.wrapping_add(3));
+    let mut augmented = Augmented::new(
+        prior,
+        s.shift,
+        ChaCha8Rng::seed_from_u64(s.seed.wrapping_add(2)),
+        s.flip,
+        ChaCha8Rng::seed_from_u64(s.seed.wrapping_add(3)),
+    )?;
     for epoch in 1..=s.epochs {
         order.shuffle(&mut rng);
         let learning_rate = s.lr_schedule.rate(s.learning_rate, epoch, s.epochs);
         let (mut loss_sum, mut wrong) = (0.0, 0usize);
         for (step, positions) in order.chunks(s.batch_size).enumerate() {
-            let mut batch = prior.gather(positions);
-            if let Some(shift) = &shift {
-                shift.apply(&mut batch.features, &mut shift_rng);
-            }
-            if let Some(flip) = &flip {
-                flip.apply(&mut batch.features, &mut flip_rng);
-            }
-            let (x, y) = tensors(&batch, device)?;
+            let (x, y) = tensors(&augmented.batch(positions), device)?;
             let logits = net.forward(&x, mode, &mut noise)?;
             let loss = candle_nn::loss::cross_entropy(&logits, &y)?;
             let loss_value = f64::from(loss.to_scalar::<f32>()?);

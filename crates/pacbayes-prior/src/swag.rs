@@ -36,7 +36,7 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::augment::{Flip, Shift};
+use crate::augment::Augmented;
 use crate::erm::{error_rate, sgd_step, snapshot, tensors};
 use crate::fisher::{GlobalScale, GlobalScaleGrid, check_multipliers};
 use crate::prior::same_architecture;
@@ -235,24 +235,16 @@ fn collect(
     let learning_rate = settings.learning_rate_factor * erm.learning_rate;
     let batch_size = erm.batch_size.max(1);
     let mode = Mode::MeanDropout { rate: erm.dropout as f32 };
-    let (mut order_rng, mut shift_rng, mut flip_rng) =
-        (stream(settings.seed, 1), stream(settings.seed, 3), stream(settings.seed, 4));
+    let mut order_rng = stream(settings.seed, 1);
     let mut noise = Noise::from_rng(stream(settings.seed, 2));
-    let shift = Shift::new(erm.shift, prior.shape())?;
-    let flip = if erm.flip { Some(Flip::new(prior.shape())?) } else { None };
+    let mut augmented =
+        Augmented::new(prior, erm.shift, stream(settings.seed, 3), erm.flip, stream(settings.seed, 4))?;
     let mut order: Vec<usize> = (0..prior.len()).collect();
     let steps = order.len().div_ceil(batch_size);
     for epoch in 1..=settings.epochs {
         order.shuffle(&mut order_rng);
         for (step, positions) in order.chunks(batch_size).enumerate() {
-            let mut batch = prior.gather(positions);
-            if let Some(shift) = &shift {
-                shift.apply(&mut batch.features, &mut shift_rng);
-            }
-            if let Some(flip) = &flip {
-                flip.apply(&mut batch.features, &mut flip_rng);
-            }
-            let (x, y) = tensors(&batch, device)?;
+            let (x, y) = tensors(&augmented.batch(positions), device)?;
             let loss = candle_nn::loss::cross_entropy(&net.forward(&x, mode, &mut noise)?, &y)?;
             let loss_value = f64::from(loss.to_scalar::<f32>()?);
             if !loss_value.is_finite() {
