@@ -216,8 +216,19 @@ pub fn mnist_table() -> Vec<Planned> {
 /// `mnist_cnn6`: the deeper MNIST CNN `cnn6` with a prior learnt on half of the training set and
 /// f-quad; its prior, posterior and certificate as the `cnn` rows of [`mnist_table`].
 pub fn mnist_cnn6() -> Vec<Planned> {
-    vec![Planned::new("mnist-cnn6-learnt-f-quad", |c: &mut RunConfig| {
-        prior(c, "mnist", "cnn6", PriorKind::Learnt, 0.5);
+    cnn6("mnist")
+}
+
+/// `fashion_mnist_cnn6`: `cnn6` on Fashion-MNIST, as in [`mnist_cnn6`] (the `cnn` rows of
+/// [`fashion_mnist`] have the same settings).
+pub fn fashion_mnist_cnn6() -> Vec<Planned> {
+    cnn6("fashion-mnist")
+}
+
+/// One run of `cnn6` on `dataset`: learnt prior on α = 0.5, f-quad, the CNN schedule.
+fn cnn6(dataset: &'static str) -> Vec<Planned> {
+    vec![Planned::new(format!("{dataset}-cnn6-learnt-f-quad"), move |c: &mut RunConfig| {
+        prior(c, dataset, "cnn6", PriorKind::Learnt, 0.5);
         c.posterior.objective = ObjectiveKind::FQuad;
         cnn_prior(c);
         cnn_posterior(c);

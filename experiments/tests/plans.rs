@@ -105,12 +105,13 @@ fn legacy(experiment: &str) -> Vec<(String, String)> {
                 }
             }
         }
-        "mnist_cnn6" => {
+        "mnist_cnn6" | "fashion_mnist_cnn6" => {
+            let dataset = if experiment == "mnist_cnn6" { "mnist" } else { "fashion-mnist" };
             let config = format!(
-                "[prior]\ndataset = \"mnist\"\narchitecture = \"cnn6\"\nkind = \"learnt\"\n\
+                "[prior]\ndataset = \"{dataset}\"\narchitecture = \"cnn6\"\nkind = \"learnt\"\n\
                  prior_fraction = 0.5\n{CNN_PRIOR}[posterior]\nobjective = \"f-quad\"\n{CNN_POSTERIOR}"
             );
-            push("mnist-cnn6-learnt-f-quad".to_owned(), config);
+            push(format!("{dataset}-cnn6-learnt-f-quad"), config);
         }
         "prior_fraction_sweep" => {
             for tenths in 0..10 {
@@ -137,17 +138,19 @@ fn typed(experiment: &str) -> Vec<Planned> {
         "fashion_mnist" => plans::fashion_mnist(),
         "mnist_table" => plans::mnist_table(),
         "mnist_cnn6" => plans::mnist_cnn6(),
+        "fashion_mnist_cnn6" => plans::fashion_mnist_cnn6(),
         "prior_fraction_sweep" => plans::prior_fraction_sweep(),
         "prior_families" => plans::prior_families(),
         other => panic!("no experiment {other}"),
     }
 }
 
-const EXPERIMENTS: [&str; 8] = [
+const EXPERIMENTS: [&str; 9] = [
     "binary_mnist",
     "cifar10_table",
     "data_scarce",
     "fashion_mnist",
+    "fashion_mnist_cnn6",
     "mnist_table",
     "mnist_cnn6",
     "prior_fraction_sweep",
@@ -175,7 +178,7 @@ fn every_typed_plan_gives_the_configurations_of_its_former_toml() {
             }
         }
     }
-    assert_eq!(compared, 2 * (4 + 9 + 8 + 4 + 18 + 1 + 10 + 8));
+    assert_eq!(compared, 2 * (4 + 9 + 8 + 4 + 1 + 18 + 1 + 10 + 8));
 }
 
 #[test]
