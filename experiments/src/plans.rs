@@ -127,12 +127,18 @@ pub fn data_scarce() -> Vec<Planned> {
 }
 
 /// `prior_families`: the scale families of a learnt prior, each fitted on S_prior alone.
-pub const PRIOR_FAMILIES: [ScaleFamily; 4] =
-    [ScaleFamily::Scalar, ScaleFamily::Fisher, ScaleFamily::PerLayer, ScaleFamily::Swag];
+pub const PRIOR_FAMILIES: [ScaleFamily; 5] = [
+    ScaleFamily::Scalar,
+    ScaleFamily::Fisher,
+    ScaleFamily::PerLayer,
+    ScaleFamily::Swag,
+    ScaleFamily::PacBayes,
+];
 
 /// The MNIST FCN with a prior learnt on half of the training set whose scale is σ₀ everywhere,
-/// shaped by the diagonal Fisher of S_prior, set per layer, or shaped by the spread of SGD
-/// snapshots on S_prior around their average (which becomes the mean), × f-quad and f-kl.
+/// shaped by the diagonal Fisher of S_prior, set per layer, shaped by the spread of SGD snapshots
+/// on S_prior around their average (which becomes the mean), or taken with the mean from the
+/// posterior of a bound trained on S_prior, × f-quad and f-kl.
 pub fn prior_families() -> Vec<Planned> {
     let mut plan = Vec::new();
     for scale in PRIOR_FAMILIES {

@@ -68,7 +68,7 @@ fn legacy(experiment: &str) -> Vec<(String, String)> {
             }
         }
         "prior_families" => {
-            for scale in ["scalar", "fisher", "per-layer", "swag"] {
+            for scale in ["scalar", "fisher", "per-layer", "swag", "pac-bayes"] {
                 for objective in ["f-quad", "f-kl"] {
                     let config = format!(
                         "[prior]\ndataset = \"mnist\"\narchitecture = \"fcn\"\nkind = \"learnt\"\n\
@@ -178,7 +178,7 @@ fn every_typed_plan_gives_the_configurations_of_its_former_toml() {
             }
         }
     }
-    assert_eq!(compared, 2 * (4 + 9 + 8 + 4 + 1 + 18 + 1 + 10 + 8));
+    assert_eq!(compared, 2 * (4 + 9 + 8 + 4 + 1 + 18 + 1 + 10 + 10));
 }
 
 #[test]

@@ -236,36 +236,34 @@ fn per_layer_scales_are_chosen_on_the_validation_slice_and_recorded() {
     assert!(record["union_cost_nats"].as_f64().unwrap().abs() < 1e-12, "S_prior-only choices are free");
 }
 
+/// `pacbayes prior` of the linear model on `dataset` for 3 ERM epochs at σ₀ = 0.05 (no grid), its
+/// scale shaped by `scale`, into `out`.
+fn fit_linear_prior(dataset: &str, scale: &str, out: &Path) -> std::process::Output {
+    let fixed = [
+        "prior",
+        "--architecture",
+        "linear",
+        "--sigma0",
+        "0.05",
+        "--no-scale-grid",
+        "--epochs",
+        "3",
+        "--batch-size",
+        "20",
+        "--learning-rate",
+        "0.05",
+    ];
+    pacbayes(
+        &[&fixed[..], &["--dataset", dataset, "--scale", scale, "--out", out.to_str().unwrap()]].concat(),
+    )
+}
+
 #[test]
 fn a_swag_scale_is_fitted_on_s_prior_and_recorded() {
     let dir = scratch("swag");
     let dataset = write_csv(&dir.join("blobs.csv"));
     let out = dir.join("prior");
-    let args = |scale: &'static str, out: &Path| -> Vec<String> {
-        let fixed = [
-            "prior",
-            "--architecture",
-            "linear",
-            "--sigma0",
-            "0.05",
-            "--no-scale-grid",
-            "--epochs",
-            "3",
-            "--batch-size",
-            "20",
-            "--learning-rate",
-            "0.05",
-        ];
-        let mut args: Vec<String> = fixed.iter().map(|a| (*a).to_owned()).collect();
-        for a in ["--dataset", &dataset, "--scale", scale, "--out", out.to_str().unwrap()] {
-            args.push(a.to_owned());
-        }
-        args
-    };
-    let run_with = |scale, out: &Path| {
-        let args = args(scale, out);
-        pacbayes(&args.iter().map(String::as_str).collect::<Vec<_>>())
-    };
+    let run_with = |scale, out: &Path| fit_linear_prior(&dataset, scale, out);
     let run = run_with("swag", &out);
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let record: serde_json::Value =
@@ -295,4 +293,34 @@ fn a_swag_scale_is_fitted_on_s_prior_and_recorded() {
     assert_eq!(again["scale_fit"], record["scale_fit"], "the alias fits the same prior");
     let refused = run_with("swa", &dir.join("x"));
     assert_user_error(&refused, "swag");
+}
+
+#[test]
+fn a_pac_bayes_scale_is_a_posterior_trained_on_s_prior_and_recorded() {
+    let dir = scratch("pac-bayes");
+    let dataset = write_csv(&dir.join("blobs.csv"));
+    let out = dir.join("prior");
+    let run = fit_linear_prior(&dataset, "pac-bayes", &out);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("prior.json")).unwrap()).unwrap();
+    let fit = &record["scale_fit"];
+    // The defaults: f-quad trained 10 epochs on S_prior (epoch 0 is the start at the learnt prior),
+    // five candidates, the chosen multiple of its scales one of them.
+    assert_eq!(fit["settings"]["objective"], "f-quad", "{record}");
+    let epochs = fit["settings"]["epochs"].as_u64().unwrap() as usize;
+    assert_eq!(fit["curve"].as_array().unwrap().len(), epochs + 1, "{record}");
+    assert!(fit["kl"].as_f64().unwrap() > 0.0, "Q moved from the learnt prior: {record}");
+    assert_eq!(fit["candidates"].as_array().unwrap().len(), 5, "{record}");
+    let m = fit["multiplier"].as_f64().unwrap();
+    assert!([0.125, 0.25, 0.5, 1.0, 2.0].iter().any(|c| (m - c).abs() < 1e-12), "{m}");
+    assert!(fit["n_prior"].as_u64().unwrap() > 0 && fit["n_validation"].as_u64().unwrap() > 0, "{record}");
+    assert!(record["description"].as_str().unwrap().contains("pac-bayes"), "{record}");
+    assert!(record["union_cost_nats"].as_f64().unwrap().abs() < 1e-12, "S_prior-only choices are free");
+    // `variational` names the same family: the same tensors, bit for bit.
+    let alias = dir.join("alias");
+    let run = fit_linear_prior(&dataset, "variational", &alias);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let tensors = |d: &Path| std::fs::read(d.join("prior.safetensors")).unwrap();
+    assert_eq!(tensors(&alias), tensors(&out), "the alias fits the same prior");
 }

@@ -5,7 +5,8 @@ use pacbayes_data::{DatasetSpec, Split, SplitConfig, TabularOptions};
 use pacbayes_nn::{Architecture, Family, Network};
 use pacbayes_prior::{
     DataFree, FisherScaled, FisherSettings, FromFile, Learnt, PerLayerScaled, PerLayerSettings, Prior,
-    PriorRecord, SavedPrior, ScaleFamily, ScaleFit, SwagScaled, SwagSettings, error_rate,
+    PriorRecord, SavedPrior, ScaleFamily, ScaleFit, SwagScaled, SwagSettings, VariationalScaled,
+    VariationalSettings, error_rate,
 };
 
 use crate::control::{Control, Stage};
@@ -91,6 +92,14 @@ pub fn fit_prior(
                     let shaped =
                         SwagScaled::fit(&prior, &settings, split.prior(), split.validation(), device)?;
                     let fit = ScaleFit::Swag(shaped.record().clone());
+                    (Box::new(shaped), Some(fit))
+                }
+                ScaleFamily::PacBayes => {
+                    let settings =
+                        VariationalSettings { seed: config.seed, ..VariationalSettings::default() };
+                    let shaped =
+                        VariationalScaled::fit(&prior, &settings, split.prior(), split.validation(), device)?;
+                    let fit = ScaleFit::PacBayes(shaped.record().clone());
                     (Box::new(shaped), Some(fit))
                 }
             };

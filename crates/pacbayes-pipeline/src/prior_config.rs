@@ -42,10 +42,12 @@ pub struct PriorConfig {
     pub training: Training,
     /// How the scale of a learnt prior is set: `scalar` (σ₀ everywhere, default), `fisher`
     /// (shaped by the diagonal Fisher of S_prior, global scale chosen on S_prior's validation
-    /// slice), `per-layer` (one multiple of σ₀ per layer, each chosen on that slice) or `swag`
+    /// slice), `per-layer` (one multiple of σ₀ per layer, each chosen on that slice), `swag`
     /// (alias `ensemble`: 5 more epochs of SGD on S_prior, the mean moved to the average of 20
-    /// snapshots and the scale shaped by their spread, global scale chosen on that slice); nothing
-    /// is paid for a shaped scale.
+    /// snapshots and the scale shaped by their spread, global scale chosen on that slice) or
+    /// `pac-bayes` (alias `variational`: the prior is the posterior of f-quad trained 5 epochs on
+    /// S_prior from the learnt mean at 4σ₀, its scales multiplied by a factor chosen on that slice);
+    /// nothing is paid for a shaped scale.
     pub scale: ScaleFamily,
     /// The family of the prior's (and so the posterior's) distributions: `gaussian` (default) or
     /// `laplace` (location μ, scale b = the prior's scale; the posterior trains in mode `sample`).

@@ -22,6 +22,8 @@ pub enum ScaleFit {
     PerLayer(crate::PerLayerRecord),
     /// The SWAG-shaped scale (and SWA mean).
     Swag(crate::SwagRecord),
+    /// The posterior trained on S_prior (its mean and scales).
+    PacBayes(crate::VariationalRecord),
 }
 
 /// File name of the tensors.

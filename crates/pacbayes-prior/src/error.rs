@@ -82,6 +82,12 @@ pub enum Error {
     /// From the bounds crate (a union-bound charge).
     #[error(transparent)]
     Bounds(#[from] pacbayes_bounds::Error),
+    /// From the data crate (a set that cannot be built).
+    #[error(transparent)]
+    Data(#[from] pacbayes_data::Error),
+    /// From the posterior's training (the prior fitted as a posterior on S_prior).
+    #[error(transparent)]
+    Posterior(#[from] pacbayes_posterior::Error),
     /// From candle.
     #[error(transparent)]
     Candle(#[from] candle_core::Error),
@@ -94,6 +100,10 @@ impl Error {
     /// True when the error was caused by the input (a setting, a file, the data) rather than by a
     /// failure of the program.
     pub fn is_input(&self) -> bool {
-        !matches!(self, Self::Candle(_))
+        match self {
+            Self::Candle(_) => false,
+            Self::Posterior(e) => e.is_input(),
+            _ => true,
+        }
     }
 }

@@ -23,8 +23,8 @@ use crate::{Error, Learnt, Prior, Result};
 
 /// How the prior's scale is set: one σ₀ for every weight, or shaped per weight from S_prior.
 ///
-/// Read from (and written as) `scalar`, `fisher`, `per-layer` and `swag`; `ensemble` is read as
-/// `swag`.
+/// Read from (and written as) `scalar`, `fisher`, `per-layer`, `swag` and `pac-bayes`; `ensemble` is
+/// read as `swag`, `variational` as `pac-bayes`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ScaleFamily {
@@ -42,6 +42,11 @@ pub enum ScaleFamily {
     /// S_prior ([`SwagScaled`](crate::SwagScaled)). Also read as `ensemble`.
     #[serde(alias = "ensemble")]
     Swag,
+    /// The posterior of a PAC-Bayes bound trained on S_prior alone from the learnt prior, its
+    /// scales multiplied by one factor chosen on the validation slice of S_prior
+    /// ([`VariationalScaled`](crate::VariationalScaled)). Also read as `variational`.
+    #[serde(rename = "pac-bayes", alias = "variational")]
+    PacBayes,
 }
 
 impl std::str::FromStr for ScaleFamily {
@@ -53,7 +58,11 @@ impl std::str::FromStr for ScaleFamily {
             "fisher" => Ok(Self::Fisher),
             "per-layer" => Ok(Self::PerLayer),
             "swag" | "ensemble" => Ok(Self::Swag),
-            _ => Err("expected scalar, fisher, per-layer or swag (alias ensemble)".to_owned()),
+            "pac-bayes" | "variational" => Ok(Self::PacBayes),
+            _ => Err(
+                "expected scalar, fisher, per-layer, swag (alias ensemble) or pac-bayes (alias variational)"
+                    .to_owned(),
+            ),
         }
     }
 }
@@ -65,6 +74,7 @@ impl std::fmt::Display for ScaleFamily {
             Self::Fisher => "fisher",
             Self::PerLayer => "per-layer",
             Self::Swag => "swag",
+            Self::PacBayes => "pac-bayes",
         })
     }
 }

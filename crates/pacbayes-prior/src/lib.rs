@@ -6,6 +6,12 @@
 //! S_bound, such as σ₀ taken from a grid after comparing certificates, are declared
 //! ([`ScaleChoice`]) and paid for as union-bound charges ([`Prior::charges`]).
 //!
+//! A learnt prior's scale can also be shaped on S_prior, at no cost to the certificate (each records
+//! what it was fitted on in [`ScaleFit`]): by the diagonal Fisher of the S_prior loss
+//! ([`FisherScaled`]), one multiple of σ₀ per layer ([`PerLayerScaled`]), the spread of SGD
+//! snapshots ([`SwagScaled`]), or as the posterior of a PAC-Bayes bound trained on S_prior alone
+//! ([`VariationalScaled`]).
+//!
 //! A prior of one's own takes a few lines: implement [`Prior`].
 //!
 //! ```
@@ -55,6 +61,7 @@ mod settings;
 mod swag;
 #[cfg(test)]
 mod test_support;
+mod variational;
 
 pub use artifact::{PriorRecord, RECORD_FILE, SPLIT_FILE, SavedPrior, ScaleFit, WEIGHTS_FILE};
 pub use data_free::DataFree;
@@ -68,3 +75,4 @@ pub use prior::Prior;
 pub use scale::ScaleChoice;
 pub use settings::{CheckedSettings, LearntSettings, LrSchedule};
 pub use swag::{SwagRecord, SwagScaled, SwagSettings};
+pub use variational::{VariationalRecord, VariationalScaled, VariationalSettings};

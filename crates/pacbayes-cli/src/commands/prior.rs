@@ -81,8 +81,9 @@ pub(crate) struct PriorArgs {
     /// Epochs without improvement before stopping (0: never).
     #[arg(long)]
     patience: Option<usize>,
-    /// The scale of a learnt prior: scalar (σ₀ everywhere), fisher, per-layer or swag (alias
-    /// ensemble: SWA mean and snapshot spread of more SGD epochs) (shaped on S_prior).
+    /// The scale of a learnt prior: scalar (σ₀ everywhere), fisher, per-layer, swag (alias
+    /// ensemble: SWA mean and snapshot spread of more SGD epochs) or pac-bayes (alias variational:
+    /// the posterior of a bound trained on S_prior) (shaped on S_prior).
     #[arg(long)]
     scale: Option<ScaleFamily>,
     /// The family of the prior's distributions: gaussian (default) or laplace.
