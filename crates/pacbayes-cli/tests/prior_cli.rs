@@ -198,44 +198,6 @@ fn a_fisher_shaped_scale_is_fitted_on_s_prior_and_recorded() {
     assert_user_error(&refused, "scale");
 }
 
-#[test]
-fn per_layer_scales_are_chosen_on_the_validation_slice_and_recorded() {
-    let dir = scratch("per-layer");
-    let dataset = write_csv(&dir.join("blobs.csv"));
-    let out = dir.join("prior");
-    let args = [
-        "prior",
-        "--dataset",
-        &dataset,
-        "--architecture",
-        "linear",
-        "--sigma0",
-        "0.05",
-        "--no-scale-grid",
-        "--scale",
-        "per-layer",
-        "--epochs",
-        "3",
-        "--batch-size",
-        "20",
-        "--learning-rate",
-        "0.05",
-        "--out",
-    ];
-    let run = pacbayes(&[&args[..], &[out.to_str().unwrap()]].concat());
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-    let record: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("prior.json")).unwrap()).unwrap();
-    let fit = &record["scale_fit"];
-    // One layer, five candidates; the chosen multiple of sigma0 is one of them.
-    assert_eq!(fit["candidates"].as_array().unwrap().len(), 5, "{record}");
-    let chosen = fit["multipliers"].as_array().unwrap();
-    assert_eq!(chosen.len(), 1);
-    assert!([0.5, 1.0, 2.0, 4.0, 8.0].iter().any(|m| (chosen[0].as_f64().unwrap() - m).abs() < 1e-12));
-    assert!(record["description"].as_str().unwrap().contains("per-layer"), "{record}");
-    assert!(record["union_cost_nats"].as_f64().unwrap().abs() < 1e-12, "S_prior-only choices are free");
-}
-
 /// `pacbayes prior` of the linear model on `dataset` for 3 ERM epochs at σ₀ = 0.05 (no grid), its
 /// scale shaped by `scale`, into `out`.
 fn fit_linear_prior(dataset: &str, scale: &str, out: &Path) -> std::process::Output {
@@ -256,6 +218,25 @@ fn fit_linear_prior(dataset: &str, scale: &str, out: &Path) -> std::process::Out
     pacbayes(
         &[&fixed[..], &["--dataset", dataset, "--scale", scale, "--out", out.to_str().unwrap()]].concat(),
     )
+}
+
+#[test]
+fn per_layer_scales_are_chosen_on_the_validation_slice_and_recorded() {
+    let dir = scratch("per-layer");
+    let dataset = write_csv(&dir.join("blobs.csv"));
+    let out = dir.join("prior");
+    let run = fit_linear_prior(&dataset, "per-layer", &out);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("prior.json")).unwrap()).unwrap();
+    let fit = &record["scale_fit"];
+    // One layer, five candidates; the chosen multiple of sigma0 is one of them.
+    assert_eq!(fit["candidates"].as_array().unwrap().len(), 5, "{record}");
+    let chosen = fit["multipliers"].as_array().unwrap();
+    assert_eq!(chosen.len(), 1);
+    assert!([0.5, 1.0, 2.0, 4.0, 8.0].iter().any(|m| (chosen[0].as_f64().unwrap() - m).abs() < 1e-12));
+    assert!(record["description"].as_str().unwrap().contains("per-layer"), "{record}");
+    assert!(record["union_cost_nats"].as_f64().unwrap().abs() < 1e-12, "S_prior-only choices are free");
 }
 
 #[test]

@@ -337,7 +337,7 @@ impl Prior for FisherScaled {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pacbayes_data::{LinearTeacher, Split, SplitConfig};
+    use pacbayes_data::{LinearTeacher, Split};
 
     fn fitted(split: &Split) -> FisherScaled {
         let base = crate::test_support::tiny_learnt(split);
@@ -356,20 +356,7 @@ mod tests {
     #[test]
     fn the_fisher_prior_sees_s_prior_only_and_has_a_shaped_scale() {
         let teacher = LinearTeacher::new(vec![1.0, -0.5, 0.25], 0.05).unwrap();
-        let data = teacher.sample(400, 3);
-        let config = SplitConfig::new(0.5, 7).unwrap().with_validation_fraction(0.25).unwrap();
-        let split = Split::new(data.clone(), config).unwrap();
-        // The same data with the features of every S_bound example negated: the same S_prior and
-        // validation slice (the split is stratified by label).
-        let bound: Vec<usize> = split.bound().indices().to_vec();
-        let mut features = data.features().to_vec();
-        for &i in &bound {
-            features[3 * i..3 * i + 3].iter_mut().for_each(|x| *x = -*x);
-        }
-        let other =
-            pacbayes_data::Dataset::new("negated", features, vec![3], data.labels().to_vec(), 2).unwrap();
-        let other_split = Split::new(other, config).unwrap();
-        assert_eq!(other_split.bound().indices(), &bound[..]);
+        let (split, other_split) = crate::test_support::with_bound_negated(&teacher.sample(400, 3));
         let (a, b) = (fitted(&split), fitted(&other_split));
         let arch = a.weights.architecture();
         let (wa, wb) = (a.weights(arch, &Device::Cpu).unwrap(), b.weights(arch, &Device::Cpu).unwrap());

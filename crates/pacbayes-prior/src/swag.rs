@@ -394,27 +394,10 @@ impl Prior for SwagScaled {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pacbayes_data::{Dataset, LinearTeacher, Split, SplitConfig};
+    use pacbayes_data::{LinearTeacher, Split, SplitConfig};
 
+    use crate::test_support::{dead_feature_data as data, flat, split_config as config, with_bound_negated};
     use crate::{PriorRecord, SavedPrior, ScaleFit};
-
-    /// 400 examples of a linear teacher in 3 features, the middle one set to 0 everywhere: the
-    /// weights it multiplies get no gradient.
-    fn data() -> Dataset {
-        let teacher = LinearTeacher::new(vec![1.0, -0.5, 0.25], 0.05).unwrap();
-        let data = teacher.sample(400, 3);
-        let mut features = data.features().to_vec();
-        features.chunks_exact_mut(3).for_each(|x| x[1] = 0.0);
-        Dataset::new("dead-feature", features, vec![3], data.labels().to_vec(), 2).unwrap()
-    }
-
-    fn config() -> SplitConfig {
-        SplitConfig::new(0.5, 7).unwrap().with_validation_fraction(0.25).unwrap()
-    }
-
-    fn flat(tensors: &[Tensor]) -> Vec<f32> {
-        tensors.iter().flat_map(|t| t.flatten_all().unwrap().to_vec1::<f32>().unwrap()).collect()
-    }
 
     fn fit(split: &Split, base: &Learnt, settings: &SwagSettings) -> (SwagScaled, Vec<Vec<f32>>) {
         let mut snapshots = Vec::new();
@@ -543,17 +526,7 @@ mod tests {
 
     #[test]
     fn it_sees_s_prior_only_and_its_record_round_trips() {
-        let data = data();
-        let split = Split::new(data.clone(), config()).unwrap();
-        // The same data with the features of every S_bound example negated.
-        let bound: Vec<usize> = split.bound().indices().to_vec();
-        let mut features = data.features().to_vec();
-        for &i in &bound {
-            features[3 * i..3 * i + 3].iter_mut().for_each(|x| *x = -*x);
-        }
-        let other = Dataset::new("negated", features, vec![3], data.labels().to_vec(), 2).unwrap();
-        let other_split = Split::new(other, config()).unwrap();
-        assert_eq!(other_split.bound().indices(), &bound[..]);
+        let (split, other_split) = with_bound_negated(&data());
         let settings = SwagSettings { seed: 5, ..SwagSettings::default() };
         let (a, _) = fit(&split, &crate::test_support::tiny_learnt(&split), &settings);
         let (b, _) = fit(&other_split, &crate::test_support::tiny_learnt(&other_split), &settings);
