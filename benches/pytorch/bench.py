@@ -64,9 +64,10 @@ def read_idx(path):
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
-def load_mnist(directory):
-    images = read_idx(os.path.join(directory, "train-images-idx3-ubyte.gz"))
-    labels = read_idx(os.path.join(directory, "train-labels-idx1-ubyte.gz"))
+def load_mnist(directory, part="train"):
+    """MNIST's training set (part "train") or test set (part "t10k"), pixels scaled to [0, 1]."""
+    images = read_idx(os.path.join(directory, f"{part}-images-idx3-ubyte.gz"))
+    labels = read_idx(os.path.join(directory, f"{part}-labels-idx1-ubyte.gz"))
     x = torch.from_numpy(images.reshape(len(images), 784).astype(np.float32) / 255.0)
     return x, torch.from_numpy(labels.astype(np.int64))
 

@@ -195,5 +195,36 @@ def stochastic_net(architecture):
     return {"fcn": StochasticFCN, "cnn": StochasticCNN}[architecture]()
 
 
-def prior_net(architecture):
-    return {"fcn": PriorFCN, "cnn": PriorCNN}[architecture]()
+def prior_net(architecture, dropout=0.2):
+    return {"fcn": PriorFCN, "cnn": PriorCNN}[architecture](dropout)
+
+
+def gaussian_layers(net):
+    return [m for m in net.modules() if isinstance(m, GaussianLayer)]
+
+
+def use_mean(net):
+    """Sets the weights of mode "drawn" to the means: forward passes then run the mean network."""
+    for layer in gaussian_layers(net):
+        layer.drawn = (layer.weight.mu.detach(), layer.bias.mu.detach())
+
+
+def kl(net):
+    """KL(Q‖P) over every weight and bias, without a forward pass."""
+    with torch.no_grad():
+        return sum(float(p.kl(p.sigma())) for layer in gaussian_layers(net) for p in (layer.weight, layer.bias))
+
+
+def stochastic_from_prior(architecture, prior, sigma0):
+    """The stochastic net whose prior and initial posterior are N(prior mean, σ₀²), the means taken
+    from the trained deterministic `prior` (a PriorFCN or PriorCNN), layer by layer in order."""
+    net = stochastic_net(architecture)
+    dense = [m for m in prior.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
+    with torch.no_grad():
+        for layer, source in zip(gaussian_layers(net), dense, strict=True):
+            for param, mean in ((layer.weight, source.weight), (layer.bias, source.bias)):
+                param.mu.copy_(mean)
+                param.prior_mu.copy_(mean)
+                param.rho.fill_(inverse_softplus(sigma0))
+                param.prior_sigma.fill_(sigma0)
+    return net
