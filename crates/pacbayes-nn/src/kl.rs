@@ -9,6 +9,7 @@
 
 use candle_core::{CpuStorage, CustomOp2, DType, Layout, Shape, Storage, Tensor, bail};
 
+use crate::dispatch::kernel;
 use crate::fastmath;
 use crate::softplus::{f32_data, f32_pair};
 
@@ -49,7 +50,9 @@ fn kl_term_fast(mq: f32, sq: f32, mp: f32, sp: f32) -> f32 {
 /// The same sum as [`kl_sum`] to about 10⁻⁶ relative (the f32 rounding of a training step's KL),
 /// in one vectorized pass: terms in f32, accumulated in f64. Falls back to [`kl_sum`] when the
 /// fast sum is not finite (some σ_q/σ_p out of the fast path's domain, or a non-finite input).
-/// The value a certificate uses is [`kl_sum`]'s.
+/// The value a certificate uses is [`kl_sum`]'s. Inlined, so that it is compiled for the
+/// instruction set of the pass that calls it ([`dispatch::run`]).
+#[inline(always)]
 pub(crate) fn kl_sum_fast(mu_q: &[f32], sigma_q: &[f32], mu_p: &[f32], sigma_p: &[f32]) -> f64 {
     let mut terms = [0.0_f32; BLOCK];
     let mut lanes = [0.0_f64; LANES];
@@ -142,7 +145,7 @@ impl CustomOp2 for Kl {
     ) -> candle_core::Result<(CpuStorage, Shape)> {
         let (mu_q, sigma_q) = f32_pair(self.name(), (s1, l1), (s2, l2))?;
         let kl = with_f32(&self.mu_p, |mu_p| {
-            with_f32(&self.sigma_p, |sigma_p| Ok(kl_sum_fast(mu_q, sigma_q, mu_p, sigma_p)))
+            with_f32(&self.sigma_p, |sigma_p| Ok(kernel!(kl_sum_fast(mu_q, sigma_q, mu_p, sigma_p))))
         })?;
         Ok((CpuStorage::F32(vec![kl as f32]), Shape::from(())))
     }
@@ -179,13 +182,26 @@ fn kl_grads(
 ) -> (Vec<f32>, Vec<f32>) {
     let n = mu_q.len();
     let (mut grad_mu, mut grad_sigma) = (vec![0.0; n], vec![0.0; n]);
+    let (q, p) = ((mu_q, sigma_q), (mu_p, sigma_p));
+    kernel!(kl_grads_block(scale, q, p, &mut grad_mu, &mut grad_sigma));
+    (grad_mu, grad_sigma)
+}
+
+/// The pass of [`kl_grads`] into `grad_mu` and `grad_sigma`, for Q's (μ_q, σ_q) and P's (μ_p, σ_p).
+#[inline(always)]
+fn kl_grads_block(
+    scale: f32,
+    (mu_q, sigma_q): (&[f32], &[f32]),
+    (mu_p, sigma_p): (&[f32], &[f32]),
+    grad_mu: &mut [f32],
+    grad_sigma: &mut [f32],
+) {
     let inputs = mu_q.iter().zip(sigma_q).zip(mu_p.iter().zip(sigma_p));
-    for ((gm, gs), ((&mq, &sq), (&mp, &sp))) in grad_mu.iter_mut().zip(&mut grad_sigma).zip(inputs) {
+    for ((gm, gs), ((&mq, &sq), (&mp, &sp))) in grad_mu.iter_mut().zip(grad_sigma).zip(inputs) {
         let precision = 1.0 / (sp * sp);
         *gm = scale * (mq - mp) * precision;
         *gs = scale * (sq * precision - 1.0 / sq);
     }
-    (grad_mu, grad_sigma)
 }
 
 #[cfg(test)]
@@ -213,6 +229,44 @@ mod tests {
         assert!(kl_sum_fast(&mu_p, &sigma_q, &mu_p, &sigma_p).is_infinite());
         sigma_q[7] = f32::NAN;
         assert!(kl_sum_fast(&mu_p, &sigma_q, &mu_p, &sigma_p).is_nan());
+    }
+
+    /// The KL sum and its gradients give the same bits run with AVX2 and FMA as with the baseline
+    /// instruction set: near the prior, far from it, and with edge values (±0, subnormal, ±∞, NaN
+    /// σ_q, which send the sum to its libm fallback).
+    #[test]
+    fn passes_give_the_same_bits_on_either_instruction_set() {
+        use crate::dispatch::{assert_same_bits, both, edge_values};
+        let m = 3001;
+        let mu_p = edge_values(m, 1.0, 12);
+        let sigma_p: Vec<f32> =
+            edge_values(m, 1.0, 13)[20..].iter().map(|z| 0.03 * (0.5 * z).exp()).collect();
+        let mu_p = &mu_p[20..];
+        let mut cases = Vec::new();
+        for spread in [0.0_f32, 1e-3, 0.3, 3.0] {
+            let mut noise = crate::Noise::new(14);
+            let mu_q: Vec<f32> =
+                mu_p.iter().zip(noise.standard_normal(m)).map(|(m, z)| m + spread * z).collect();
+            let sigma_q: Vec<f32> =
+                sigma_p.iter().zip(noise.standard_normal(m)).map(|(s, z)| s * (spread * z).exp()).collect();
+            cases.push((mu_q, sigma_q));
+        }
+        // Edge values in μ_q and σ_q (the 20 first values of each).
+        let edges = (edge_values(m - 20, 0.1, 15), edge_values(m - 20, 0.03, 16));
+        cases.push(edges);
+        for (mu_q, sigma_q) in &cases {
+            let (base, fast) = both(
+                #[inline(always)]
+                || {
+                    let (mut gm, mut gs) = (vec![0.0; m], vec![0.0; m]);
+                    kl_grads_block(0.7, (mu_q, sigma_q), (mu_p, &sigma_p), &mut gm, &mut gs);
+                    ([kl_sum_fast(mu_q, sigma_q, mu_p, &sigma_p)], gm, gs)
+                },
+            );
+            assert_same_bits("kl", &base.0, &fast.0);
+            assert_same_bits("grad_mu", &base.1, &fast.1);
+            assert_same_bits("grad_sigma", &base.2, &fast.2);
+        }
     }
 
     #[test]

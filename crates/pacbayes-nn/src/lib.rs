@@ -38,6 +38,13 @@
 //! [`Noise`] generator seeded by the caller: candle's own CPU generator cannot be seeded and is
 //! never used. The same seed gives the same numbers, bit for bit, on the same machine.
 //!
+//! The elementwise passes over parameters and activations (σ = softplus(ρ) and its slope, weight
+//! draws, variances, the KL and its gradients, ReLU, the optimizer updates) run with AVX2 and FMA
+//! where the CPU has both, chosen at run time ([`simd`]), and with the target's baseline
+//! instruction set elsewhere: no build-wide `target-cpu` is needed, and a pass gives the same
+//! values, bit for bit, either way (NaN results aside, whose sign IEEE 754 leaves unspecified;
+//! [`force_baseline_simd`] runs the baseline on any CPU).
+//!
 //! # Checkpoints
 //!
 //! Tensor names, for parameter `{p}` = `layers.{i}.weight` or `layers.{i}.bias` (i counts the
@@ -67,6 +74,7 @@ mod checkpoint;
 mod composed;
 mod conv;
 mod device;
+mod dispatch;
 mod error;
 mod family;
 mod fastmath;
@@ -91,6 +99,7 @@ mod weights;
 
 pub use architecture::{Architecture, LayerSpec, Stage};
 pub use device::device;
+pub use dispatch::{Simd, force_baseline_simd, simd};
 pub use error::{Error, Result};
 pub use family::Family;
 pub use gaussian_conv::GaussianConv2d;

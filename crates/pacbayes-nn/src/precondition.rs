@@ -16,8 +16,9 @@
 
 use candle_core::{CpuStorage, InplaceOp2, InplaceOp3, Layout, Tensor};
 
+use crate::dispatch::kernel;
 use crate::softplus::{f32_data, softplus_and_sigmoid};
-use crate::update::f32_data_mut;
+use crate::update::{f32_data_mut, momentum_block};
 
 /// Which variable a preconditioned step updates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +30,7 @@ pub enum KlGroup {
 }
 
 /// The inverse KL curvature of one ρ coordinate, σ_P²σ²/(s²(σ² + σ_P²)), s = sigmoid(ρ).
-#[inline]
+#[inline(always)]
 pub fn rho_inverse_curvature(rho: f32, prior_sigma: f32) -> f32 {
     let (sigma, slope) = softplus_and_sigmoid(rho);
     let (sq, pq) = (sigma * sigma, prior_sigma * prior_sigma);
@@ -148,8 +149,7 @@ impl InplaceOp2 for DescendF64 {
         };
         let (w, v) = (&mut data[a..b], f32_data(s2, l2, self.name())?);
         check_len(self.name(), w.len(), v.len())?;
-        let lr = self.learning_rate;
-        w.iter_mut().zip(v).for_each(|(w, &v)| *w -= lr * f64::from(v));
+        kernel!(descend_f64_block(self.learning_rate, w, v));
         Ok(())
     }
 }
@@ -171,9 +171,21 @@ impl InplaceOp2 for RoundToF32 {
     ) -> candle_core::Result<()> {
         let (w, master) = (f32_data_mut(s1, l1, self.name())?, f64_parts(s2, l2, self.name())?);
         check_len(self.name(), w.len(), master.len())?;
-        w.iter_mut().zip(master).for_each(|(w, &m)| *w = m as f32);
+        kernel!(round_block(w, master));
         Ok(())
     }
+}
+
+/// master ← master − lr·v, elementwise in f64.
+#[inline(always)]
+fn descend_f64_block(learning_rate: f64, w: &mut [f64], v: &[f32]) {
+    w.iter_mut().zip(v).for_each(|(w, &v)| *w -= learning_rate * f64::from(v));
+}
+
+/// w ← f32(master), elementwise.
+#[inline(always)]
+fn round_block(w: &mut [f32], master: &[f64]) {
+    w.iter_mut().zip(master).for_each(|(w, &m)| *w = m as f32);
 }
 
 fn check_len(op: &str, a: usize, b: usize) -> candle_core::Result<()> {
@@ -204,11 +216,16 @@ impl InplaceOp3 for MeanMomentum {
         let (g, sp) = (f32_data(s2, l2, self.name())?, f32_data(s3, l3, self.name())?);
         check_len(self.name(), v.len(), g.len())?;
         check_len(self.name(), v.len(), sp.len())?;
-        let (m, c) = (self.momentum, self.scale);
-        for ((v, &g), &sp) in v.iter_mut().zip(g).zip(sp) {
-            *v = m * *v + c * sp * sp * g;
-        }
+        kernel!(mean_momentum_block((self.momentum, self.scale), v, g, sp));
         Ok(())
+    }
+}
+
+/// v ← m·v + c·σ_P²·g, elementwise, for (m, c) = `(momentum, scale)`.
+#[inline(always)]
+fn mean_momentum_block((m, c): (f32, f32), v: &mut [f32], g: &[f32], sp: &[f32]) {
+    for ((v, &g), &sp) in v.iter_mut().zip(g).zip(sp) {
+        *v = m * *v + c * sp * sp * g;
     }
 }
 
@@ -235,13 +252,19 @@ impl candle_core::CustomOp2 for RhoScale<'_> {
         let c = self.scale;
         let out = crate::kl::with_f32(self.prior_sigma, |sp| {
             check_len(self.name(), g.len(), sp.len())?;
-            Ok(g.iter()
-                .zip(rho)
-                .zip(sp)
-                .map(|((&g, &r), &sp)| c * rho_inverse_curvature(r, sp) * g)
-                .collect())
+            let mut out = vec![0.0; g.len()];
+            kernel!(rho_scale_block(c, g, rho, sp, &mut out));
+            Ok(out)
         })?;
         Ok((CpuStorage::F32(out), l1.shape().clone()))
+    }
+}
+
+/// c·p_ρ·g for each (g, ρ, σ_P), into `out`.
+#[inline(always)]
+fn rho_scale_block(c: f32, g: &[f32], rho: &[f32], sp: &[f32], out: &mut [f32]) {
+    for (o, ((&g, &r), &sp)) in out.iter_mut().zip(g.iter().zip(rho).zip(sp)) {
+        *o = c * rho_inverse_curvature(r, sp) * g;
     }
 }
 
@@ -264,7 +287,7 @@ impl InplaceOp2 for Accumulate {
     ) -> candle_core::Result<()> {
         let (v, g) = (f32_data_mut(s1, l1, self.name())?, f32_data(s2, l2, self.name())?);
         check_len(self.name(), v.len(), g.len())?;
-        v.iter_mut().zip(g).for_each(|(v, &g)| *v = self.momentum * *v + g);
+        kernel!(momentum_block(self.momentum, v, g));
         Ok(())
     }
 }
@@ -290,6 +313,33 @@ mod tests {
             let p = f64::from(rho_inverse_curvature(rho as f32, sp as f32));
             assert!((p * curvature - 1.0).abs() < 1e-2, "sigma_p {sp}: p {p}, curvature {curvature}");
         }
+    }
+
+    /// Each pass gives the same bits run with AVX2 and FMA as with the baseline instruction set,
+    /// on values with edges (±0, subnormals, ±∞, NaN).
+    #[test]
+    fn passes_give_the_same_bits_on_either_instruction_set() {
+        use crate::dispatch::{assert_same_bits, both, edge_values};
+        let (v0, g, rho) =
+            (edge_values(2049, 1e-3, 20), edge_values(2049, 1.0, 21), edge_values(2049, 10.0, 22));
+        let sp: Vec<f32> = edge_values(2049, 1.0, 23).iter().map(|z| 0.01 * (0.5 * z).exp()).collect();
+        let master0: Vec<f64> = g.iter().map(|&x| f64::from(x) * 1.000_000_1).collect();
+        let (base, fast) = both(
+            #[inline(always)]
+            || {
+                let (mut vm, mut scaled, mut w) = (v0.clone(), vec![0.0; g.len()], vec![0.0; g.len()]);
+                let mut master = master0.clone();
+                mean_momentum_block((0.9, 3.0), &mut vm, &g, &sp);
+                rho_scale_block(3.0, &g, &rho, &sp, &mut scaled);
+                descend_f64_block(1e-3, &mut master, &vm);
+                round_block(&mut w, &master);
+                ([vm, scaled, w], master)
+            },
+        );
+        for ((b, f), what) in base.0.iter().zip(&fast.0).zip(["mean velocity", "rho scaled", "rounded"]) {
+            assert_same_bits(what, b, f);
+        }
+        assert_same_bits("master", &base.1, &fast.1);
     }
 
     #[test]
