@@ -14,12 +14,13 @@
 use candle_core::{Device, Tensor};
 use pacbayes_bounds::Charge;
 use pacbayes_data::{PriorSet, ValidationSet};
-use pacbayes_nn::{Architecture, GaussianWeights, Network, Noise};
+use pacbayes_nn::{Architecture, GaussianWeights, Network};
 use serde::{Deserialize, Serialize};
 
-use crate::erm::{error_rate, misclassified, tensors};
+use crate::erm::tensors;
 use crate::prior::same_architecture;
-use crate::{Error, Learnt, Prior, Result};
+use crate::validation::{self, GlobalScale, GlobalScaleGrid, check_multipliers};
+use crate::{Learnt, Prior, Result};
 
 /// How the prior's scale is set: one σ₀ for every weight, or shaped per weight from S_prior.
 ///
@@ -165,93 +166,6 @@ pub fn diagonal_fisher(
     Ok(sums.into_iter().map(|s| s.affine(1.0 / n, 0.0)).collect::<candle_core::Result<_>>()?)
 }
 
-/// Mean 0-1 error on `validation` of `draws` networks drawn from `weights`.
-pub(crate) fn stochastic_error(
-    weights: &GaussianWeights,
-    validation: ValidationSet<'_>,
-    draws: usize,
-    seed: u64,
-) -> Result<f64> {
-    let net = Network::from_prior(weights)?;
-    let mut noise = Noise::new(seed);
-    let (mut wrong, mut total) = (0usize, 0usize);
-    for _ in 0..draws.max(1) {
-        let drawn = net.draw(&mut noise)?;
-        for batch in validation.batches(1000) {
-            let (x, y) = tensors(&batch, net.device())?;
-            wrong += misclassified(&drawn.forward(&x)?, &y)?;
-            total += batch.len();
-        }
-    }
-    Ok(wrong as f64 / total.max(1) as f64)
-}
-
-/// The outcome of [`GlobalScaleGrid::choose`].
-pub(crate) struct GlobalScale {
-    /// The means with the chosen scale.
-    pub(crate) weights: GaussianWeights,
-    /// The chosen multiplier of σ₀.
-    pub(crate) multiplier: f64,
-    /// (multiplier, stochastic validation error) of every candidate.
-    pub(crate) candidates: Vec<(f64, f64)>,
-}
-
-/// The candidates of a global scale $c = m\,\sigma_0$ laid over a per-weight shape, and the rule
-/// that chooses among them on the validation slice of S_prior.
-pub(crate) struct GlobalScaleGrid<'a> {
-    /// Candidate multipliers m of σ₀ (finite, positive, not empty).
-    pub(crate) multipliers: &'a [f64],
-    /// σ₀.
-    pub(crate) sigma0: f64,
-    /// The validation error a candidate may add to the reference error.
-    pub(crate) tolerance: f64,
-    /// Weight draws per candidate.
-    pub(crate) draws: usize,
-    /// Seed of the weight draws.
-    pub(crate) seed: u64,
-}
-
-impl GlobalScaleGrid<'_> {
-    /// Tries σ = m σ₀ · `shape` around the means of `means` for every multiplier, smallest first,
-    /// and keeps the largest whose stochastic validation error is at most `reference_error` +
-    /// tolerance (the smallest when none is).
-    pub(crate) fn choose(
-        &self,
-        means: &GaussianWeights,
-        shape: &[Tensor],
-        reference_error: f64,
-        validation: ValidationSet<'_>,
-    ) -> Result<GlobalScale> {
-        let mut multipliers = self.multipliers.to_vec();
-        multipliers.sort_by(f64::total_cmp);
-        let (mut candidates, mut chosen) = (Vec::new(), (multipliers[0], None));
-        for &m in &multipliers {
-            let sigma =
-                shape.iter().map(|s| s.affine(m * self.sigma0, 0.0)).collect::<candle_core::Result<_>>()?;
-            let weights = GaussianWeights::new(means.architecture(), means.mu().to_vec(), sigma)?;
-            let error = stochastic_error(&weights, validation, self.draws, self.seed)?;
-            candidates.push((m, error));
-            if error <= reference_error + self.tolerance || chosen.1.is_none() {
-                chosen = (m, Some(weights));
-            }
-        }
-        let weights = chosen.1.expect("at least one candidate");
-        Ok(GlobalScale { weights, multiplier: chosen.0, candidates })
-    }
-}
-
-/// Checks that `multipliers` is a non-empty list of finite positive values.
-pub(crate) fn check_multipliers(multipliers: &[f64]) -> Result<()> {
-    if multipliers.is_empty() || multipliers.iter().any(|m| !(*m > 0.0 && m.is_finite())) {
-        return Err(Error::InvalidSetting {
-            name: "multipliers",
-            value: format!("{multipliers:?}"),
-            expected: "finite positive values",
-        });
-    }
-    Ok(())
-}
-
 impl FisherScaled {
     /// Shapes the scale of the learnt prior `base` by the Fisher diagonal of `prior` at its mean and
     /// chooses the global scale on `validation` (both slices of S_prior; S_bound cannot be passed).
@@ -265,13 +179,7 @@ impl FisherScaled {
         validation: Option<ValidationSet<'_>>,
         device: &Device,
     ) -> Result<Self> {
-        let invalid = |name, value: String, expected| Error::InvalidSetting { name, value, expected };
-        let Some(validation) = validation.filter(|v| !v.is_empty()) else {
-            return Err(invalid("validation_fraction", "0".into(), "a validation slice of S_prior (> 0)"));
-        };
-        if prior.is_empty() {
-            return Err(Error::EmptyPriorSet);
-        }
+        let validation = validation::required(prior, validation)?;
         check_multipliers(&settings.multipliers)?;
         let means = base.gaussian();
         let fisher = diagonal_fisher(means, prior, settings.batch_size, device)?;
@@ -285,8 +193,6 @@ impl FisherScaled {
             .iter()
             .map(|f| f.affine(1.0, lambda)?.recip()?.affine(2.0 * lambda, 0.0)?.sqrt())
             .collect::<candle_core::Result<_>>()?;
-        let mean_net = Network::from_prior(means)?;
-        let mean_validation_error = error_rate(&mean_net, validation.batches(1000), device)?;
         let grid = GlobalScaleGrid {
             multipliers: &settings.multipliers,
             sigma0: base.scale().sigma0(),
@@ -294,8 +200,8 @@ impl FisherScaled {
             draws: settings.draws,
             seed: settings.seed,
         };
-        let GlobalScale { weights, multiplier, candidates } =
-            grid.choose(means, &shape, mean_validation_error, validation)?;
+        let GlobalScale { weights, multiplier, candidates, mean_validation_error } =
+            grid.choose(means, &shape, validation, device)?;
         let record = FisherRecord {
             settings: settings.clone(),
             n_prior: prior.len(),

@@ -61,6 +61,7 @@ mod settings;
 mod swag;
 #[cfg(test)]
 mod test_support;
+mod validation;
 mod variational;
 
 pub use artifact::{PriorRecord, RECORD_FILE, SPLIT_FILE, SavedPrior, ScaleFit, WEIGHTS_FILE};

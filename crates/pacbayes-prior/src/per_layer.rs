@@ -12,13 +12,12 @@
 use candle_core::{Device, Tensor};
 use pacbayes_bounds::Charge;
 use pacbayes_data::ValidationSet;
-use pacbayes_nn::{Architecture, GaussianWeights, Network};
+use pacbayes_nn::{Architecture, GaussianWeights};
 use serde::{Deserialize, Serialize};
 
-use crate::erm::error_rate;
-use crate::fisher::stochastic_error;
 use crate::prior::same_architecture;
-use crate::{Error, Learnt, Prior, Result};
+use crate::validation::{self, check_multipliers, stochastic_error};
+use crate::{Learnt, Prior, Result};
 
 /// Settings of the per-layer scales.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -77,23 +76,11 @@ impl PerLayerScaled {
         validation: Option<ValidationSet<'_>>,
         device: &Device,
     ) -> Result<Self> {
-        let invalid = |name, value: String, expected| Error::InvalidSetting { name, value, expected };
-        let Some(validation) = validation.filter(|v| !v.is_empty()) else {
-            return Err(invalid("validation_fraction", "0".into(), "a validation slice of S_prior (> 0)"));
-        };
-        if settings.multipliers.is_empty()
-            || settings.multipliers.iter().any(|m| !(*m > 0.0 && m.is_finite()))
-        {
-            return Err(invalid(
-                "multipliers",
-                format!("{:?}", settings.multipliers),
-                "finite positive values",
-            ));
-        }
+        let validation = validation::slice(validation)?;
+        check_multipliers(&settings.multipliers)?;
         let means = base.gaussian();
         let sigma0 = base.scale().sigma0();
-        let mean_validation_error =
-            error_rate(&Network::from_prior(means)?, validation.batches(1000), device)?;
+        let mean_validation_error = validation::mean_error(means, validation, device)?;
         let mut grid = settings.multipliers.clone();
         grid.sort_by(f64::total_cmp);
         let layers = means.mu().len() / 2;

@@ -37,9 +37,9 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::augment::Augmented;
-use crate::erm::{error_rate, sgd_step, snapshot, tensors};
-use crate::fisher::{GlobalScale, GlobalScaleGrid, check_multipliers};
+use crate::erm::{sgd_step, snapshot, tensors};
 use crate::prior::same_architecture;
+use crate::validation::{self, GlobalScale, GlobalScaleGrid, check_multipliers};
 use crate::{Error, Learnt, Prior, Result};
 
 /// Settings of the SWAG-shaped scale.
@@ -299,16 +299,7 @@ impl SwagScaled {
         on_snapshot: &mut dyn FnMut(&[Tensor]),
     ) -> Result<Self> {
         settings.check()?;
-        let Some(validation) = validation.filter(|v| !v.is_empty()) else {
-            return Err(Error::InvalidSetting {
-                name: "validation_fraction",
-                value: "0".into(),
-                expected: "a validation slice of S_prior (> 0)",
-            });
-        };
-        if prior.is_empty() {
-            return Err(Error::EmptyPriorSet);
-        }
+        let validation = validation::required(prior, validation)?;
         let (moments, learning_rate) = collect(base, settings, prior, device, on_snapshot)?;
         let spread = moments.std()?;
         let (spread_sum, count) = total(&spread)?;
@@ -333,10 +324,7 @@ impl SwagScaled {
         let architecture = base.gaussian().architecture();
         let sigma0 = base.scale().sigma0();
         let means = GaussianWeights::from_means(architecture, moments.mean()?, sigma0)?;
-        let erm_validation_error =
-            error_rate(&Network::from_prior(base.gaussian())?, validation.batches(1000), device)?;
-        let mean_validation_error =
-            error_rate(&Network::from_prior(&means)?, validation.batches(1000), device)?;
+        let erm_validation_error = validation::mean_error(base.gaussian(), validation, device)?;
         let grid = GlobalScaleGrid {
             multipliers: &settings.multipliers,
             sigma0,
@@ -344,8 +332,8 @@ impl SwagScaled {
             draws: settings.draws,
             seed: settings.seed,
         };
-        let GlobalScale { weights, multiplier, candidates } =
-            grid.choose(&means, &shape, mean_validation_error, validation)?;
+        let GlobalScale { weights, multiplier, candidates, mean_validation_error } =
+            grid.choose(&means, &shape, validation, device)?;
         let record = SwagRecord {
             settings: settings.clone(),
             n_prior: prior.len(),

@@ -28,9 +28,8 @@ use pacbayes_posterior::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::erm::error_rate;
-use crate::fisher::{GlobalScale, GlobalScaleGrid, check_multipliers};
 use crate::prior::same_architecture;
+use crate::validation::{self, GlobalScale, GlobalScaleGrid, check_multipliers};
 use crate::{Error, Learnt, Prior, Result};
 
 /// Settings of the prior learnt as a PAC-Bayes posterior on S_prior.
@@ -175,16 +174,7 @@ impl VariationalScaled {
         device: &Device,
     ) -> Result<Self> {
         settings.check()?;
-        let Some(validation) = validation.filter(|v| !v.is_empty()) else {
-            return Err(Error::InvalidSetting {
-                name: "validation_fraction",
-                value: "0".into(),
-                expected: "a validation slice of S_prior (> 0)",
-            });
-        };
-        if prior.is_empty() {
-            return Err(Error::EmptyPriorSet);
-        }
+        let validation = validation::required(prior, validation)?;
         let split = prior_as_split(prior, settings.seed)?;
         let sigma0 = base.scale().sigma0();
         let start = start_prior(base, settings.start_multiplier)?;
@@ -197,10 +187,7 @@ impl VariationalScaled {
             .iter()
             .map(|s| s.affine(1.0 / sigma0, 0.0))
             .collect::<candle_core::Result<Vec<_>>>()?;
-        let erm_validation_error =
-            error_rate(&Network::from_prior(base.gaussian())?, validation.batches(1000), device)?;
-        let mean_validation_error =
-            error_rate(&Network::from_prior(&fitted)?, validation.batches(1000), device)?;
+        let erm_validation_error = validation::mean_error(base.gaussian(), validation, device)?;
         let grid = GlobalScaleGrid {
             multipliers: &settings.multipliers,
             sigma0,
@@ -208,8 +195,8 @@ impl VariationalScaled {
             draws: settings.draws,
             seed: settings.seed,
         };
-        let GlobalScale { weights, multiplier, candidates } =
-            grid.choose(&fitted, &shape, mean_validation_error, validation)?;
+        let GlobalScale { weights, multiplier, candidates, mean_validation_error } =
+            grid.choose(&fitted, &shape, validation, device)?;
         let record = VariationalRecord {
             settings: settings.clone(),
             n_prior: prior.len(),
