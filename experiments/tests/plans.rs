@@ -29,6 +29,15 @@ fn legacy(experiment: &str) -> Vec<(String, String)> {
                 push(format!("binary-mnist-fcn600-sigma{sigma0}"), config);
             }
         }
+        "mnist_data_free" => {
+            let config = "[prior]\ndataset = \"mnist\"\narchitecture = \"fcn\"\nkind = \"data-free\"\n\
+                          prior_fraction = 0.0\nsigma0 = 0.03\nscale_grid = [0.003, 0.01, 0.03, 0.1]\n\
+                          [posterior]\nobjective = \"f-kl\"\nepochs = 30\nlearning_rate = 0.005\n\
+                          learning_rate_schedule = \"cosine\"\np_min = 0.05\n\
+                          warmup_epochs = 3\nwarmup_learning_rate = 0.01\n\
+                          [certificate]\nconfigurations = 8\n";
+            push("mnist-fcn-data-free-warm-f-kl".to_owned(), config.to_owned());
+        }
         "cifar10_table" => {
             for architecture in ["cnn9", "cnn13", "cnn15"] {
                 for objective in ["f-quad", "f-lambda", "f-classic"] {
@@ -137,6 +146,7 @@ fn typed(experiment: &str) -> Vec<Planned> {
         "data_scarce" => plans::data_scarce(),
         "fashion_mnist" => plans::fashion_mnist(),
         "mnist_table" => plans::mnist_table(),
+        "mnist_data_free" => plans::mnist_data_free(),
         "mnist_cnn6" => plans::mnist_cnn6(),
         "fashion_mnist_cnn6" => plans::fashion_mnist_cnn6(),
         "prior_fraction_sweep" => plans::prior_fraction_sweep(),
@@ -145,13 +155,14 @@ fn typed(experiment: &str) -> Vec<Planned> {
     }
 }
 
-const EXPERIMENTS: [&str; 9] = [
+const EXPERIMENTS: [&str; 10] = [
     "binary_mnist",
     "cifar10_table",
     "data_scarce",
     "fashion_mnist",
     "fashion_mnist_cnn6",
     "mnist_table",
+    "mnist_data_free",
     "mnist_cnn6",
     "prior_fraction_sweep",
     "prior_families",
@@ -178,7 +189,7 @@ fn every_typed_plan_gives_the_configurations_of_its_former_toml() {
             }
         }
     }
-    assert_eq!(compared, 2 * (4 + 9 + 8 + 4 + 1 + 18 + 1 + 10 + 10));
+    assert_eq!(compared, 2 * (4 + 9 + 8 + 4 + 1 + 18 + 1 + 1 + 10 + 10));
 }
 
 #[test]

@@ -144,11 +144,13 @@ fn enumerated_flags_take_the_names_of_their_keys() {
         "sample",
         "--preconditioner",
         "none",
+        "--learning-rate-schedule",
+        "cosine",
     ];
     let Command::Posterior(args) = parse(&flags) else { unreachable!() };
     let by_flags = args.resolve().unwrap();
     let text = "objective = \"f-kl\"\noptimizer = \"adam\"\ntrain_on = \"bound\"\nmode = \"sample\"\n\
-                preconditioner = \"none\"\n";
+                preconditioner = \"none\"\nlearning_rate_schedule = \"cosine\"\n";
     let by_keys: PosteriorConfig = pacbayes_pipeline::parse(text).unwrap();
     assert_eq!(by_flags, by_keys);
     assert_eq!(by_keys.objective, pacbayes_posterior::ObjectiveKind::FKl);

@@ -325,6 +325,7 @@ mod tests {
             ("train_on", "prior", "`all` or `bound`"),
             ("mode", "mean", "`local` or `sample`"),
             ("preconditioner", "fisher", "`kl` or `none`"),
+            ("learning_rate_schedule", "linear", "`constant` or `cosine`"),
         ] {
             let text = format!("name = \"x\"\n[posterior]\nepochs = 3\n{key} = \"{bad}\"\n");
             let err = RunConfig::from_toml(&text, "config.toml").unwrap_err();

@@ -51,7 +51,7 @@ mod train;
 mod warmup;
 
 pub use checkpoint::{CHECKPOINT_STATE, CHECKPOINT_TENSORS, CheckpointDir, CheckpointRecord};
-pub use choices::{OptimizerKind, Preconditioner, TrainMode, TrainOn};
+pub use choices::{LearningRateSchedule, OptimizerKind, Preconditioner, TrainMode, TrainOn};
 pub use error::{Error, Result};
 pub use lbfgs::{FullBatchObjective, LbfgsOutcome, train_lbfgs};
 pub use loss::{bounded_cross_entropy, misclassified};

@@ -24,7 +24,7 @@ pub struct EpochMetrics {
     pub risk: f64,
     /// Fraction of training examples the stochastic network misclassified during the epoch.
     pub train_error: f64,
-    /// The learning rate.
+    /// The learning rate of the epoch's last step.
     pub learning_rate: f64,
     /// Wall-clock seconds the epoch took.
     pub seconds: f64,

@@ -3,7 +3,7 @@
 use pacbayes_nn::Mode;
 use serde::{Deserialize, Serialize};
 
-use crate::choices::{OptimizerKind, Preconditioner, TrainMode, TrainOn};
+use crate::choices::{LearningRateSchedule, OptimizerKind, Preconditioner, TrainMode, TrainOn};
 use crate::objective::{Objective, ObjectiveKind};
 use crate::{Error, Result};
 
@@ -22,6 +22,9 @@ pub struct PosteriorSettings {
     pub epochs: usize,
     /// Step size (default 0.001).
     pub learning_rate: f64,
+    /// `constant` (default) or `cosine`: annealing of `learning_rate` towards 0 over `epochs`. The
+    /// warm-up keeps its own rate constant.
+    pub learning_rate_schedule: LearningRateSchedule,
     /// SGD momentum in [0, 1) (default 0.95).
     pub momentum: f64,
     /// Adam's β₁ in [0, 1) (default 0.9).
@@ -73,6 +76,7 @@ impl Default for PosteriorSettings {
             optimizer: OptimizerKind::Sgd,
             epochs: 100,
             learning_rate: 0.001,
+            learning_rate_schedule: LearningRateSchedule::Constant,
             momentum: 0.95,
             adam_beta1: 0.9,
             adam_beta2: 0.999,
@@ -235,6 +239,7 @@ impl CheckedSettings {
             preconditioner: Preconditioner::None,
             epochs: s.warmup_epochs,
             learning_rate: s.warmup_learning_rate,
+            learning_rate_schedule: LearningRateSchedule::Constant,
             beta: 0.0,
             warmup_epochs: 0,
             max_seconds: None,
@@ -297,6 +302,7 @@ mod tests {
             names::<TrainOn>(),
             names::<TrainMode>(),
             names::<Preconditioner>(),
+            names::<LearningRateSchedule>(),
         ];
         for (flag, key) in all.iter().flatten() {
             assert_eq!(flag, key);
@@ -307,6 +313,7 @@ mod tests {
         assert_eq!(keys(2), ["all", "bound"]);
         assert_eq!(keys(3), ["local", "sample"]);
         assert_eq!(keys(4), ["kl", "none"]);
+        assert_eq!(keys(5), ["constant", "cosine"]);
         // Display writes the same names.
         let shown = [
             ObjectiveKind::FKl.to_string(),

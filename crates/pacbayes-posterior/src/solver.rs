@@ -119,6 +119,13 @@ impl MinibatchSolver {
         self.n_train.div_ceil(self.settings.settings().batch_size)
     }
 
+    /// The learning rate of step `iter` (from 0) under the settings' schedule, over all the steps
+    /// of `epochs`.
+    pub fn learning_rate(&self, iter: usize) -> f64 {
+        let s = self.settings.settings();
+        s.learning_rate_schedule.at(s.learning_rate, iter, s.epochs * self.steps_per_epoch())
+    }
+
     /// The metrics of every completed epoch, after the row of epoch 0 (the start).
     pub fn history(&self) -> &[EpochMetrics] {
         &self.history
@@ -176,7 +183,7 @@ impl MinibatchSolver {
     /// One optimizer update of `vars` (the μ then the ρ of `net`'s parameters, as
     /// [`Network::vars`] lists them) from `grads`, in place; `t` is the step count from 1.
     fn update(&mut self, net: &Network, vars: &[Var], grads: &GradStore, t: usize) -> Result<()> {
-        let lr = self.settings.settings().learning_rate;
+        let lr = self.learning_rate(t - 1);
         let lists = match self.settings.optimizer() {
             Optimizer::Sgd { .. } => 1,
             Optimizer::Adam { .. } => 2,
@@ -269,7 +276,8 @@ impl MinibatchSolver {
         kv.insert("step", (step as u64).into());
         kv.insert("steps", (steps as u64).into());
         kv.insert("objective", objective.into());
-        kv.insert("learning_rate", s.learning_rate.into());
+        let learning_rate = self.learning_rate(iter);
+        kv.insert("learning_rate", learning_rate.into());
         if step == steps {
             // The end of an epoch is checkpointed: make sure what is saved is finite.
             for var in &vars {
@@ -289,7 +297,7 @@ impl MinibatchSolver {
                 kl,
                 risk: self.sums.risk / n,
                 train_error: self.sums.wrong as f64 / n,
-                learning_rate: s.learning_rate,
+                learning_rate,
                 seconds: self.sums.seconds,
                 ..EpochMetrics::default()
             }

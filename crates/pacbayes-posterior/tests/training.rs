@@ -7,9 +7,9 @@ use clap::ValueEnum;
 use pacbayes_bounds::kl_diag_gaussian;
 use pacbayes_nn::{Network, Noise, softplus};
 use pacbayes_posterior::{
-    METRICS_CSV, METRICS_PARQUET, ObjectiveKind, OptimizerKind, PosteriorProblem, PosteriorRecord,
-    PosteriorSettings, RECORD_FILE, StopReason, TrainMode, TrainOn, TrainOptions, WEIGHTS_FILE,
-    save_posterior, train,
+    LearningRateSchedule, METRICS_CSV, METRICS_PARQUET, ObjectiveKind, OptimizerKind, PosteriorProblem,
+    PosteriorRecord, PosteriorSettings, RECORD_FILE, StopReason, TrainMode, TrainOn, TrainOptions,
+    WEIGHTS_FILE, save_posterior, train,
 };
 
 #[test]
@@ -27,6 +27,32 @@ fn minimizing_f_quad_decreases_f_quad() {
     assert!(after.kl > 0.0 && before.kl < 1e-3);
     let first = outcome.metrics.first().unwrap().objective;
     let last = outcome.metrics.last().unwrap().objective;
+    assert!(last < first, "per-epoch objective {first} -> {last}");
+}
+
+#[test]
+fn a_cosine_schedule_anneals_the_recorded_learning_rate_and_still_trains() {
+    let split = common::split(240);
+    let (_, net) = common::network("linear-3-2", 0.3);
+    let settings = PosteriorSettings {
+        learning_rate_schedule: LearningRateSchedule::Cosine,
+        ..common::settings(ObjectiveKind::FQuad, OptimizerKind::Sgd, 6).settings().clone()
+    }
+    .check()
+    .unwrap();
+    let base = settings.settings().learning_rate;
+    let outcome = train(&net, &split, &settings, TrainOptions::default()).unwrap();
+    let steps = outcome.steps_per_epoch;
+    let total = 6 * steps;
+    // Each epoch's row holds the rate of its last step: (base/2)(1 + cos(π t/T)), t = e·steps − 1.
+    for row in &outcome.metrics[1..] {
+        let t = (row.epoch * steps - 1) as f64;
+        let expected = 0.5 * base * (1.0 + (std::f64::consts::PI * t / total as f64).cos());
+        assert!((row.learning_rate - expected).abs() <= 1e-12 * base, "{row:?} against {expected}");
+    }
+    let rates: Vec<f64> = outcome.metrics[1..].iter().map(|m| m.learning_rate).collect();
+    assert!(rates.windows(2).all(|w| w[1] < w[0]) && rates[5] < 0.01 * base, "{rates:?}");
+    let (first, last) = (outcome.metrics[0].objective, outcome.metrics[6].objective);
     assert!(last < first, "per-epoch objective {first} -> {last}");
 }
 

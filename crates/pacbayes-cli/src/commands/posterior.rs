@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 use pacbayes_pipeline::{PosteriorConfig, RunDir, train_posterior};
-use pacbayes_posterior::{ObjectiveKind, OptimizerKind, Preconditioner, TrainMode, TrainOn};
+use pacbayes_posterior::{
+    LearningRateSchedule, ObjectiveKind, OptimizerKind, Preconditioner, TrainMode, TrainOn,
+};
 
 use crate::progress::Terminal;
 
@@ -28,6 +30,9 @@ pub(crate) struct PosteriorArgs {
     /// Step size.
     #[arg(long)]
     learning_rate: Option<f64>,
+    /// constant or cosine (annealing towards 0 over the epochs).
+    #[arg(long, value_enum)]
+    learning_rate_schedule: Option<LearningRateSchedule>,
     /// SGD momentum in [0, 1).
     #[arg(long)]
     momentum: Option<f64>,
@@ -102,7 +107,7 @@ impl PosteriorArgs {
         }
         set!(objective, epochs, learning_rate, momentum, optimizer, batch_size, delta, p_min, beta);
         set!(train_on, mode, seed, warmup_epochs, warmup_learning_rate, preconditioner);
-        set!(adam_beta1, adam_beta2, adam_epsilon, fixed_noise);
+        set!(adam_beta1, adam_beta2, adam_epsilon, fixed_noise, learning_rate_schedule);
         if self.max_seconds.is_some() {
             c.max_seconds = self.max_seconds;
         }
