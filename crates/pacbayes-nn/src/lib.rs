@@ -110,7 +110,7 @@ pub use layer::Layer;
 pub use mode::Mode;
 pub use network::{Network, SampledNetwork, SigmaSummary};
 pub use noise::{NORMAL_BLOCK, Noise};
-pub use param::GaussianParam;
+pub use param::{GaussianParam, non_finite_value};
 pub use precondition::{
     KlGroup, kl_preconditioned_momentum, rho_inverse_curvature, sgd_descend, sgd_descend_master,
 };

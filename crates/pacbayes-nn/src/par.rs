@@ -10,7 +10,7 @@ pub(crate) const CHUNK: usize = 1 << 15;
 
 /// Fills `out` with `f(start, chunk)` for each chunk of `out`, where `start` is the chunk's offset
 /// in `out` (for slicing the inputs alike).
-pub(crate) fn fill(out: &mut [f32], f: impl Fn(usize, &mut [f32]) + Sync) {
+pub(crate) fn fill<T: Send>(out: &mut [T], f: impl Fn(usize, &mut [T]) + Sync) {
     out.par_chunks_mut(CHUNK).enumerate().for_each(|(i, chunk)| f(i * CHUNK, chunk));
 }
 
@@ -34,9 +34,17 @@ pub(crate) fn sum(n: usize, f: impl Fn(usize, usize) -> f64 + Sync) -> f64 {
     partial.iter().sum()
 }
 
+/// The first value of `s` in chunk order that is not finite, if any (a NaN or an infinity), found
+/// by scanning the chunks in parallel.
+pub(crate) fn first_non_finite(s: &[f32]) -> Option<f32> {
+    let flagged: Vec<Option<f32>> =
+        s.par_chunks(CHUNK).map(|chunk| chunk.iter().copied().find(|v| !v.is_finite())).collect();
+    flagged.into_iter().flatten().next()
+}
+
 /// The `len` values of `s` from `start`.
 #[inline]
-pub(crate) fn at(s: &[f32], start: usize, len: usize) -> &[f32] {
+pub(crate) fn at<T>(s: &[T], start: usize, len: usize) -> &[T] {
     &s[start..start + len]
 }
 
@@ -61,5 +69,16 @@ mod tests {
         let total = sum(n, |start, len| at(&b, start, len).iter().map(|&x| f64::from(x)).sum());
         assert!((total - n as f64).abs() < 0.5);
         assert!(sum(0, |_, _| 1.0).abs() < f64::EPSILON);
+    }
+
+    #[test]
+    fn the_first_non_finite_value_is_found_in_any_chunk() {
+        let mut v = vec![1.0_f32; 3 * CHUNK + 17];
+        assert_eq!(first_non_finite(&v), None);
+        assert_eq!(first_non_finite(&[]), None);
+        v[3 * CHUNK + 5] = f32::NEG_INFINITY;
+        assert_eq!(first_non_finite(&v), Some(f32::NEG_INFINITY));
+        v[CHUNK + 1] = f32::NAN;
+        assert!(first_non_finite(&v).is_some_and(f32::is_nan), "the first in chunk order");
     }
 }

@@ -30,6 +30,32 @@ pub(crate) fn check_finite(name: &str, t: &Tensor) -> Result<()> {
     }
 }
 
+/// A value of `t` (any float type, any device) that is not finite, if there is one: a parallel scan
+/// of a contiguous f32 tensor on the CPU, else a check of its sum. For checks on every training
+/// step, where reducing each gradient to its sum on one thread would be a serial pass.
+///
+/// ```
+/// use candle_core::{Device, Tensor};
+/// let t = Tensor::new(&[1.0_f32, f32::NAN, 2.0], &Device::Cpu)?;
+/// assert!(pacbayes_nn::non_finite_value(&t)?.is_some_and(f32::is_nan));
+/// assert_eq!(pacbayes_nn::non_finite_value(&t.ones_like()?)?, None);
+/// # Ok::<(), candle_core::Error>(())
+/// ```
+///
+/// # Errors
+/// A tensor whose values cannot be read or summed.
+pub fn non_finite_value(t: &Tensor) -> candle_core::Result<Option<f32>> {
+    if t.device().is_cpu() && t.dtype() == candle_core::DType::F32 && t.is_contiguous() {
+        let (storage, layout) = t.storage_and_layout();
+        if let candle_core::Storage::Cpu(cpu) = &*storage {
+            let values = crate::softplus::f32_data(cpu, layout, "non-finite check")?;
+            return Ok(crate::par::first_non_finite(values));
+        }
+    }
+    let sum = t.sum_all()?.to_dtype(candle_core::DType::F32)?.to_scalar::<f32>()?;
+    Ok((!sum.is_finite()).then_some(sum))
+}
+
 /// Checks that a tensor has the expected shape.
 pub(crate) fn check_shape(name: &str, t: &Tensor, expected: &[usize]) -> Result<()> {
     if t.dims() == expected {

@@ -17,6 +17,7 @@
 use candle_core::{CpuStorage, InplaceOp2, InplaceOp3, Layout, Tensor};
 
 use crate::dispatch::kernel;
+use crate::par::{self, at};
 use crate::softplus::{f32_data, softplus_and_sigmoid};
 use crate::update::{f32_data_mut, momentum_block};
 
@@ -149,7 +150,8 @@ impl InplaceOp2 for DescendF64 {
         };
         let (w, v) = (&mut data[a..b], f32_data(s2, l2, self.name())?);
         check_len(self.name(), w.len(), v.len())?;
-        kernel!(descend_f64_block(self.learning_rate, w, v));
+        let lr = self.learning_rate;
+        par::fill(w, |start, w| kernel!(descend_f64_block(lr, w, at(v, start, w.len()))));
         Ok(())
     }
 }
@@ -171,7 +173,7 @@ impl InplaceOp2 for RoundToF32 {
     ) -> candle_core::Result<()> {
         let (w, master) = (f32_data_mut(s1, l1, self.name())?, f64_parts(s2, l2, self.name())?);
         check_len(self.name(), w.len(), master.len())?;
-        kernel!(round_block(w, master));
+        par::fill(w, |start, w| kernel!(round_block(w, at(master, start, w.len()))));
         Ok(())
     }
 }
@@ -216,7 +218,11 @@ impl InplaceOp3 for MeanMomentum {
         let (g, sp) = (f32_data(s2, l2, self.name())?, f32_data(s3, l3, self.name())?);
         check_len(self.name(), v.len(), g.len())?;
         check_len(self.name(), v.len(), sp.len())?;
-        kernel!(mean_momentum_block((self.momentum, self.scale), v, g, sp));
+        let constants = (self.momentum, self.scale);
+        par::fill(v, |start, v| {
+            let n = v.len();
+            kernel!(mean_momentum_block(constants, v, at(g, start, n), at(sp, start, n)));
+        });
         Ok(())
     }
 }
@@ -252,9 +258,10 @@ impl candle_core::CustomOp2 for RhoScale<'_> {
         let c = self.scale;
         let out = crate::kl::with_f32(self.prior_sigma, |sp| {
             check_len(self.name(), g.len(), sp.len())?;
-            let mut out = vec![0.0; g.len()];
-            kernel!(rho_scale_block(c, g, rho, sp, &mut out));
-            Ok(out)
+            Ok(par::map(g.len(), |start, out| {
+                let n = out.len();
+                kernel!(rho_scale_block(c, at(g, start, n), at(rho, start, n), at(sp, start, n), out));
+            }))
         })?;
         Ok((CpuStorage::F32(out), l1.shape().clone()))
     }
@@ -287,7 +294,8 @@ impl InplaceOp2 for Accumulate {
     ) -> candle_core::Result<()> {
         let (v, g) = (f32_data_mut(s1, l1, self.name())?, f32_data(s2, l2, self.name())?);
         check_len(self.name(), v.len(), g.len())?;
-        kernel!(momentum_block(self.momentum, v, g));
+        let momentum = self.momentum;
+        par::fill(v, |start, v| kernel!(momentum_block(momentum, v, at(g, start, v.len()))));
         Ok(())
     }
 }

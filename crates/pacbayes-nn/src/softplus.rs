@@ -8,6 +8,7 @@ use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Shape, Tensor, bail}
 
 use crate::dispatch::kernel;
 use crate::fastmath;
+use crate::par::{self, at};
 
 /// softplus(ρ) = max(ρ, 0) + ln(1 + e^−|ρ|) in f32, within a few ulps for every ρ (no overflow for
 /// large ρ, no rounding to 0 for small σ; σ is floored at e^−87 ≈ 1.6·10⁻³⁸ for ρ < −87). NaN stays
@@ -111,8 +112,8 @@ impl CustomOp1 for Softplus {
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
         let rho = f32_data(storage, layout, self.name())?;
-        let mut sigma = vec![0.0; rho.len()];
-        kernel!(softplus_block(rho, &mut sigma));
+        let sigma =
+            par::map(rho.len(), |start, sigma| kernel!(softplus_block(at(rho, start, sigma.len()), sigma)));
         Ok((CpuStorage::F32(sigma), layout.shape().clone()))
     }
 
@@ -137,8 +138,10 @@ impl CustomOp2 for SoftplusGrad {
         l2: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
         let (rho, grad) = f32_pair(self.name(), (s1, l1), (s2, l2))?;
-        let mut out = vec![0.0; rho.len()];
-        kernel!(softplus_grad_block(rho, grad, &mut out));
+        let out = par::map(rho.len(), |start, out| {
+            let n = out.len();
+            kernel!(softplus_grad_block(at(rho, start, n), at(grad, start, n), out));
+        });
         Ok((CpuStorage::F32(out), l1.shape().clone()))
     }
 }

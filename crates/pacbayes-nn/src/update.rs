@@ -7,6 +7,7 @@
 use candle_core::{CpuStorage, InplaceOp2, InplaceOp3, Layout, Tensor, Var, bail};
 
 use crate::dispatch::kernel;
+use crate::par::{self, at};
 use crate::softplus::f32_data;
 
 /// The contiguous f32 data of a CPU storage, mutably.
@@ -70,7 +71,8 @@ impl InplaceOp2 for Momentum {
         if v.len() != g.len() {
             bail!("{}: {} values and {} gradients", self.name(), v.len(), g.len());
         }
-        kernel!(momentum_block(self.momentum, v, g));
+        let momentum = self.momentum;
+        par::fill(v, |start, v| kernel!(momentum_block(momentum, v, at(g, start, v.len()))));
         Ok(())
     }
 }
@@ -102,7 +104,8 @@ impl InplaceOp2 for Descend {
         if w.len() != v.len() {
             bail!("{}: {} values and {} steps", self.name(), w.len(), v.len());
         }
-        kernel!(descend_block(self.learning_rate, w, v));
+        let lr = self.learning_rate;
+        par::fill(w, |start, w| kernel!(descend_block(lr, w, at(v, start, w.len()))));
         Ok(())
     }
 }
@@ -169,7 +172,8 @@ impl InplaceOp2 for Moment {
         if m.len() != g.len() {
             bail!("{}: {} values and {} gradients", self.name(), m.len(), g.len());
         }
-        kernel!(moment_block(self.decay, self.square, m, g));
+        let (decay, square) = (self.decay, self.square);
+        par::fill(m, |start, m| kernel!(moment_block(decay, square, m, at(g, start, m.len()))));
         Ok(())
     }
 }
@@ -212,7 +216,10 @@ impl InplaceOp3 for AdamDescend {
         let m_scale = (1.0 / (1.0 - s.beta1.powi(t))) as f32;
         let v_scale = (1.0 / (1.0 - s.beta2.powi(t))) as f32;
         let scales = AdamScales { lr: s.learning_rate as f32, eps: s.epsilon as f32, m_scale, v_scale };
-        kernel!(adam_descend_block(scales, w, m, v));
+        par::fill(w, |start, w| {
+            let n = w.len();
+            kernel!(adam_descend_block(scales, w, at(m, start, n), at(v, start, n)));
+        });
         Ok(())
     }
 }

@@ -257,11 +257,10 @@ impl MinibatchSolver {
         let grads = terms.objective.backward()?;
         let vars = p.network().vars();
         for var in &vars {
-            if let Some(g) = grads.get(var.as_tensor()) {
-                let value = f64::from(g.sum_all()?.to_scalar::<f32>()?);
-                if !value.is_finite() {
-                    return Err(Error::NonFinite { epoch, step, term: "gradient", value });
-                }
+            if let Some(g) = grads.get(var.as_tensor())
+                && let Some(value) = pacbayes_nn::non_finite_value(g)?
+            {
+                return Err(Error::NonFinite { epoch, step, term: "gradient", value: f64::from(value) });
             }
         }
         self.update(p.network(), &vars, &grads, iter + 1)?;
