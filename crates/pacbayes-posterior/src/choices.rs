@@ -164,7 +164,7 @@ mod tests {
         // The last step still moves, by about base·π²/(4T²).
         let last = cosine[total - 1];
         assert!(last > 0.0 && last < base * 1e-3, "{last}");
-        // Past the end (a resumed run given fewer epochs) the rate stays at its floor, 0.
+        // Past the end the rate stays at its floor, 0.
         assert!(LearningRateSchedule::Cosine.at(base, total + 5, total).abs() < 1e-15);
     }
 }

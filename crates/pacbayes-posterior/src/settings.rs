@@ -23,7 +23,8 @@ pub struct PosteriorSettings {
     /// Step size (default 0.001).
     pub learning_rate: f64,
     /// `constant` (default) or `cosine`: annealing of `learning_rate` towards 0 over `epochs`. The
-    /// warm-up keeps its own rate constant.
+    /// warm-up keeps its own rate constant. A run resumed with another `epochs` continues on the
+    /// schedule of the new count from the step it reached.
     pub learning_rate_schedule: LearningRateSchedule,
     /// SGD momentum in [0, 1) (default 0.95).
     pub momentum: f64,

@@ -181,9 +181,9 @@ impl MinibatchSolver {
     }
 
     /// One optimizer update of `vars` (the μ then the ρ of `net`'s parameters, as
-    /// [`Network::vars`] lists them) from `grads`, in place; `t` is the step count from 1.
-    fn update(&mut self, net: &Network, vars: &[Var], grads: &GradStore, t: usize) -> Result<()> {
-        let lr = self.learning_rate(t - 1);
+    /// [`Network::vars`] lists them) from `grads` with learning rate `lr`, in place; `t` is the
+    /// step count from 1.
+    fn update(&mut self, net: &Network, vars: &[Var], grads: &GradStore, t: usize, lr: f64) -> Result<()> {
         let lists = match self.settings.optimizer() {
             Optimizer::Sgd { .. } => 1,
             Optimizer::Adam { .. } => 2,
@@ -263,7 +263,8 @@ impl MinibatchSolver {
                 return Err(Error::NonFinite { epoch, step, term: "gradient", value: f64::from(value) });
             }
         }
-        self.update(p.network(), &vars, &grads, iter + 1)?;
+        let learning_rate = self.learning_rate(iter);
+        self.update(p.network(), &vars, &grads, iter + 1, learning_rate)?;
         let size = batch.len() as f64;
         self.sums.objective += objective * size;
         self.sums.risk += risk * size;
@@ -275,7 +276,6 @@ impl MinibatchSolver {
         kv.insert("step", (step as u64).into());
         kv.insert("steps", (steps as u64).into());
         kv.insert("objective", objective.into());
-        let learning_rate = self.learning_rate(iter);
         kv.insert("learning_rate", learning_rate.into());
         if step == steps {
             // The end of an epoch is checkpointed: make sure what is saved is finite.
