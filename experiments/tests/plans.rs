@@ -27,7 +27,7 @@ fn legacy(experiment: &str) -> Vec<(String, String)> {
         "mnist_data_free" => {
             let config = "[prior]\ndataset = \"mnist\"\narchitecture = \"fcn\"\nkind = \"data-free\"\n\
                           prior_fraction = 0.0\nsigma0 = 0.03\n\
-                          [posterior]\nobjective = \"f-kl\"\nepochs = 30\nlearning_rate = 0.005\n\
+                          [posterior]\nobjective = \"f-kl\"\nepochs = 100\nlearning_rate = 0.005\n\
                           learning_rate_schedule = \"cosine\"\np_min = 0.05\n\
                           warmup_epochs = 3\nwarmup_learning_rate = 0.01\n\
                           [certificate]\nconfigurations = 8\n";
