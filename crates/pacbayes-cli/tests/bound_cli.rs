@@ -216,3 +216,27 @@ fn heldout_prints_the_test_set_bound() {
     assert_usage_error(&["bound", "heldout", "--errors", "1", "--n", "0", "--delta", "0.05"], &["--n"]);
     assert_usage_error(&["bound", "heldout", "--errors", "1", "--n", "7", "--delta", "1.5"], &["--delta"]);
 }
+
+#[cfg(unix)]
+#[test]
+fn a_reader_that_goes_away_ends_the_process_without_a_panic() {
+    // `pacbayes bound certify … | head -1`: the reader closes the pipe, here before the first write.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pacbayes"))
+        .args(["bound", "certify", "--emp-risk", "0.01", "--kl", "5", "--n", "30000", "--delta", "0.025"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("the binary ends");
+    let err = stderr(&out);
+    assert!(!err.contains("panicked"), "{err}");
+    // Killed by SIGPIPE, or done before the pipe closed; never the panic's status 101.
+    assert_ne!(out.status.code(), Some(101), "{err}");
+    if let Some(code) = out.status.code() {
+        assert_eq!(code, 0, "{err}");
+    } else {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(out.status.signal(), Some(13), "SIGPIPE");
+    }
+}
