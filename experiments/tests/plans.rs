@@ -15,23 +15,21 @@ fn legacy(experiment: &str) -> Vec<(String, String)> {
     const LAPLACE_POSTERIOR: &str = "mode = \"sample\"\n[certificate]\nrepetitions = 2\n";
     let scale = |kind: &str| if kind == "learnt" { "" } else { "sigma0 = 0.03\n" };
     match experiment {
-        "binary_mnist" => {
-            let config = "[prior]\ndataset = \"binary-mnist\"\narchitecture = \"fcn-binary\"\nkind = \"data-free\"\n\
-                          prior_fraction = 0.0\nsigma0 = 0.05\n\
-                          [posterior]\nobjective = \"f-kl\"\nepochs = 100\nlearning_rate = 0.005\n\
-                          learning_rate_schedule = \"cosine\"\np_min = 0.05\n\
-                          warmup_epochs = 3\nwarmup_learning_rate = 0.01\n\
-                          [certificate]\nconfigurations = 16\n";
-            push("binary-mnist-fcn600-data-free-f-kl".to_owned(), config.to_owned());
-        }
-        "mnist_data_free" => {
-            let config = "[prior]\ndataset = \"mnist\"\narchitecture = \"fcn\"\nkind = \"data-free\"\n\
-                          prior_fraction = 0.0\nsigma0 = 0.03\n\
-                          [posterior]\nobjective = \"f-kl\"\nepochs = 100\nlearning_rate = 0.005\n\
-                          learning_rate_schedule = \"cosine\"\np_min = 0.05\n\
-                          warmup_epochs = 3\nwarmup_learning_rate = 0.01\n\
-                          [certificate]\nconfigurations = 8\n";
-            push("mnist-fcn-data-free-warm-f-kl".to_owned(), config.to_owned());
+        "binary_mnist" | "mnist_data_free" => {
+            let (name, dataset, architecture, sigma0, configurations) = if experiment == "binary_mnist" {
+                ("binary-mnist-fcn600-data-free-f-kl", "binary-mnist", "fcn-binary", 0.05, 16)
+            } else {
+                ("mnist-fcn-data-free-warm-f-kl", "mnist", "fcn", 0.03, 8)
+            };
+            let config = format!(
+                "[prior]\ndataset = \"{dataset}\"\narchitecture = \"{architecture}\"\nkind = \"data-free\"\n\
+                 prior_fraction = 0.0\nsigma0 = {sigma0}\n\
+                 [posterior]\nobjective = \"f-kl\"\nepochs = 100\nlearning_rate = 0.005\n\
+                 learning_rate_schedule = \"cosine\"\np_min = 0.05\n\
+                 warmup_epochs = 3\nwarmup_learning_rate = 0.01\n\
+                 [certificate]\nconfigurations = {configurations}\n"
+            );
+            push(name.to_owned(), config);
         }
         "cifar10_table" => {
             for architecture in ["cnn9", "cnn13", "cnn15"] {
