@@ -232,7 +232,6 @@ fn a_reader_that_goes_away_ends_the_process_without_a_panic() {
     let err = stderr(&out);
     assert!(!err.contains("panicked"), "{err}");
     // Killed by SIGPIPE, or done before the pipe closed; never the panic's status 101.
-    assert_ne!(out.status.code(), Some(101), "{err}");
     if let Some(code) = out.status.code() {
         assert_eq!(code, 0, "{err}");
     } else {
