@@ -107,13 +107,20 @@ fn legacy(experiment: &str) -> Vec<(String, String)> {
                 }
             }
         }
-        "mnist_cnn6" | "fashion_mnist_cnn6" => {
-            let dataset = if experiment == "mnist_cnn6" { "mnist" } else { "fashion-mnist" };
+        "mnist_cnn6" => {
+            let config = "[prior]\ndataset = \"mnist\"\narchitecture = \"cnn6\"\nkind = \"learnt\"\n\
+                 prior_fraction = 0.8\nvalidation_fraction = 0.05\n\
+                 [prior.training]\nepochs = 20\nlearning_rate = 0.02\n\
+                 [posterior]\nobjective = \"f-quad\"\nepochs = 1\nmode = \"sample\"\n\
+                 [certificate]\nrepetitions = 2\nensemble_size = 10\nconfigurations = 2\n";
+            push("mnist-cnn6-alpha0.8-learnt-f-quad".to_owned(), config.to_owned());
+        }
+        "fashion_mnist_cnn6" => {
             let config = format!(
-                "[prior]\ndataset = \"{dataset}\"\narchitecture = \"cnn6\"\nkind = \"learnt\"\n\
+                "[prior]\ndataset = \"fashion-mnist\"\narchitecture = \"cnn6\"\nkind = \"learnt\"\n\
                  prior_fraction = 0.5\n{CNN_PRIOR}[posterior]\nobjective = \"f-quad\"\n{CNN_POSTERIOR}"
             );
-            push(format!("{dataset}-cnn6-learnt-f-quad"), config);
+            push("fashion-mnist-cnn6-learnt-f-quad".to_owned(), config);
         }
         "prior_fraction_sweep" => {
             for tenths in 0..10 {
