@@ -122,6 +122,14 @@ fn legacy(experiment: &str) -> Vec<(String, String)> {
             );
             push("fashion-mnist-cnn6-learnt-f-quad".to_owned(), config);
         }
+        "fashion_mnist_tuned" => {
+            let config = "[prior]\ndataset = \"fashion-mnist\"\narchitecture = \"cnn\"\nkind = \"learnt\"\n\
+                 prior_fraction = 0.7\nvalidation_fraction = 0.05\n\
+                 [prior.training]\nepochs = 10\nlearning_rate = 0.05\ndropout = 0.0\nshift = 0\nflip = true\n\
+                 [posterior]\nobjective = \"f-quad\"\nepochs = 1\nmode = \"sample\"\n\
+                 [certificate]\nrepetitions = 2\nensemble_size = 10\nconfigurations = 6\n";
+            push("fashion-mnist-cnn-alpha0.7-tuned-f-quad".to_owned(), config.to_owned());
+        }
         "prior_fraction_sweep" => {
             for tenths in 0..10 {
                 let alpha = f64::from(tenths) / 10.0;
@@ -149,18 +157,20 @@ fn typed(experiment: &str) -> Vec<Planned> {
         "mnist_data_free" => plans::mnist_data_free(),
         "mnist_cnn6" => plans::mnist_cnn6(),
         "fashion_mnist_cnn6" => plans::fashion_mnist_cnn6(),
+        "fashion_mnist_tuned" => plans::fashion_mnist_tuned(),
         "prior_fraction_sweep" => plans::prior_fraction_sweep(),
         "prior_families" => plans::prior_families(),
         other => panic!("no experiment {other}"),
     }
 }
 
-const EXPERIMENTS: [&str; 10] = [
+const EXPERIMENTS: [&str; 11] = [
     "binary_mnist",
     "cifar10_table",
     "data_scarce",
     "fashion_mnist",
     "fashion_mnist_cnn6",
+    "fashion_mnist_tuned",
     "mnist_table",
     "mnist_data_free",
     "mnist_cnn6",
