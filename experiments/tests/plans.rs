@@ -199,7 +199,7 @@ fn every_typed_plan_gives_the_configurations_of_its_former_toml() {
             }
         }
     }
-    assert_eq!(compared, 2 * (1 + 9 + 8 + 4 + 1 + 18 + 1 + 1 + 10 + 10));
+    assert_eq!(compared, 2 * (1 + 9 + 8 + 4 + 1 + 1 + 18 + 1 + 1 + 10 + 10));
 }
 
 #[test]
