@@ -130,6 +130,13 @@ fn legacy(experiment: &str) -> Vec<(String, String)> {
                  [certificate]\nrepetitions = 2\nensemble_size = 10\nconfigurations = 6\n";
             push("fashion-mnist-cnn-alpha0.7-tuned-f-quad".to_owned(), config.to_owned());
         }
+        "mnist_fcn_tuned" => {
+            let config = "[prior]\ndataset = \"mnist\"\narchitecture = \"fcn\"\nkind = \"learnt\"\n\
+                 prior_fraction = 0.8\nvalidation_fraction = 0.05\n\
+                 [prior.training]\nlearning_rate = 0.02\n\
+                 [posterior]\nobjective = \"f-quad\"\n[certificate]\nconfigurations = 32\n";
+            push("mnist-fcn-alpha0.8-tuned-f-quad".to_owned(), config.to_owned());
+        }
         "prior_fraction_sweep" => {
             for tenths in 0..10 {
                 let alpha = f64::from(tenths) / 10.0;
@@ -156,6 +163,7 @@ fn typed(experiment: &str) -> Vec<Planned> {
         "mnist_table" => plans::mnist_table(),
         "mnist_data_free" => plans::mnist_data_free(),
         "mnist_cnn6" => plans::mnist_cnn6(),
+        "mnist_fcn_tuned" => plans::mnist_fcn_tuned(),
         "fashion_mnist_cnn6" => plans::fashion_mnist_cnn6(),
         "fashion_mnist_tuned" => plans::fashion_mnist_tuned(),
         "prior_fraction_sweep" => plans::prior_fraction_sweep(),
@@ -164,7 +172,7 @@ fn typed(experiment: &str) -> Vec<Planned> {
     }
 }
 
-const EXPERIMENTS: [&str; 11] = [
+const EXPERIMENTS: [&str; 12] = [
     "binary_mnist",
     "cifar10_table",
     "data_scarce",
@@ -174,6 +182,7 @@ const EXPERIMENTS: [&str; 11] = [
     "mnist_table",
     "mnist_data_free",
     "mnist_cnn6",
+    "mnist_fcn_tuned",
     "prior_fraction_sweep",
     "prior_families",
 ];
@@ -199,7 +208,7 @@ fn every_typed_plan_gives_the_configurations_of_its_former_toml() {
             }
         }
     }
-    assert_eq!(compared, 2 * (1 + 9 + 8 + 4 + 1 + 1 + 18 + 1 + 1 + 10 + 10));
+    assert_eq!(compared, 2 * (1 + 9 + 8 + 4 + 1 + 1 + 18 + 1 + 1 + 1 + 10 + 10));
 }
 
 #[test]
