@@ -7,7 +7,7 @@ use candle_core::{DType, Device, Tensor};
 use pacbayes_data::{Batch, Dataset, Split, SplitConfig, TrainSet};
 use pacbayes_nn::{Architecture, Mode, Network, Noise};
 use pacbayes_posterior::{PosteriorSettings, TrainMode, TrainOptions};
-use pacbayes_prior::{Learnt, LearntSettings};
+use pacbayes_prior::{Learnt, LearntSettings, PUBLISHED_LEARNING_RATE};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -44,7 +44,7 @@ fn prior_split(train: &Dataset, examples: usize) -> Result<Split> {
 }
 
 /// Seconds per prior epoch (30,000 examples) of `architecture` through [`Learnt::fit`] with one
-/// epoch and the default settings (SGD, momentum 0.95, lr 0.005, batch 250, dropout 0.2), on a
+/// epoch and the published settings (SGD, momentum 0.95, lr 0.005, batch 250, dropout 0.2), on a
 /// prior split of about `examples` examples of `train`; a fit on `warmup_steps` batches first.
 ///
 /// # Errors
@@ -55,7 +55,13 @@ pub fn prior_epoch(
     examples: usize,
     warmup_steps: usize,
 ) -> Result<Figure> {
-    let settings = LearntSettings { epochs: 1, patience: 0, ..LearntSettings::default() }.check()?;
+    let settings = LearntSettings {
+        epochs: 1,
+        patience: 0,
+        learning_rate: PUBLISHED_LEARNING_RATE,
+        ..LearntSettings::default()
+    }
+    .check()?;
     let device = Device::Cpu;
     if warmup_steps > 0 {
         let warm = prior_split(train, warmup_steps * BATCH)?;

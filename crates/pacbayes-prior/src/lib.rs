@@ -74,6 +74,8 @@ pub use learnt::{FitRecord, Learnt};
 pub use per_layer::{PerLayerRecord, PerLayerScaled, PerLayerSettings};
 pub use prior::Prior;
 pub use scale::ScaleChoice;
-pub use settings::{CheckedSettings, LearntSettings, LrSchedule};
+pub use settings::{
+    CheckedSettings, DEFAULT_LEARNING_RATE, LearntSettings, LrSchedule, PUBLISHED_LEARNING_RATE,
+};
 pub use swag::{SwagRecord, SwagScaled, SwagSettings};
 pub use variational::{VariationalRecord, VariationalScaled, VariationalSettings};
