@@ -128,7 +128,7 @@ pub fn mnist_data_free() -> Vec<Planned> {
 
 /// CIFAR-10 (`dataset`: `cifar10:DIR`) with the 9-, 13- and 15-layer CNNs, a prior learnt on half
 /// of the training set, f-quad, f-lambda and f-classic; the posterior and certificate as for the
-/// MNIST CNN, the prior at its defaults (ERM at the published rate).
+/// MNIST CNN, the prior's ERM at its defaults but for the published learning rate.
 pub fn cifar10_table(dataset: &str) -> Vec<Planned> {
     let mut plan = Vec::new();
     for architecture in ["cnn9", "cnn13", "cnn15"] {
