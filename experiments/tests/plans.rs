@@ -19,7 +19,8 @@ fn legacy(experiment: &str) -> Vec<(String, String)> {
             let (name, dataset, architecture, sigma0, configurations) = if experiment == "binary_mnist" {
                 ("binary-mnist-fcn600-data-free-f-kl", "binary-mnist", "fcn-binary", 0.05, 16)
             } else {
-                ("mnist-fcn-data-free-warm-f-kl", "mnist", "fcn", 0.03, 8)
+                // 9 since a ninth configuration was tried (8 in the text as first written).
+                ("mnist-fcn-data-free-warm-f-kl", "mnist", "fcn", 0.03, 9)
             };
             let config = format!(
                 "[prior]\ndataset = \"{dataset}\"\narchitecture = \"{architecture}\"\nkind = \"data-free\"\n\
