@@ -71,13 +71,22 @@ fn legacy(experiment: &str) -> Vec<(String, String)> {
             }
         }
         "prior_families" => {
-            for scale in ["scalar", "fisher", "per-layer", "swag", "pac-bayes"] {
-                for objective in ["f-quad", "f-kl"] {
-                    let config = format!(
-                        "[prior]\ndataset = \"mnist\"\narchitecture = \"fcn\"\nkind = \"learnt\"\n\
-                         prior_fraction = 0.5\nscale = \"{scale}\"\n[posterior]\nobjective = \"{objective}\"\n"
-                    );
-                    push(format!("mnist-fcn-{scale}-{objective}"), config);
+            // The CNN's rows were added as typed plans; their texts are written here the same way.
+            for architecture in ["fcn", "cnn"] {
+                for scale in ["scalar", "fisher", "per-layer", "swag", "pac-bayes"] {
+                    for objective in ["f-quad", "f-kl"] {
+                        let (cnn, cnn_posterior) = if architecture == "cnn" {
+                            ("[prior.training]\nepochs = 20\n", CNN_POSTERIOR)
+                        } else {
+                            ("", "")
+                        };
+                        let config = format!(
+                            "[prior]\ndataset = \"mnist\"\narchitecture = \"{architecture}\"\nkind = \"learnt\"\n\
+                             prior_fraction = 0.5\nscale = \"{scale}\"\n{cnn}[posterior]\nobjective = \"{objective}\"\n\
+                             {cnn_posterior}"
+                        );
+                        push(format!("mnist-{architecture}-{scale}-{objective}"), config);
+                    }
                 }
             }
         }
@@ -224,7 +233,7 @@ fn every_typed_plan_gives_the_configurations_of_its_former_toml() {
             }
         }
     }
-    assert_eq!(compared, 2 * (1 + 9 + 8 + 4 + 1 + 1 + 18 + 1 + 1 + 1 + 10 + 10));
+    assert_eq!(compared, 2 * (1 + 9 + 8 + 4 + 1 + 1 + 18 + 1 + 1 + 1 + 10 + 20));
 }
 
 #[test]
